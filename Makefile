@@ -4,9 +4,11 @@
 #   debug    build/debug/  -O1 -DRG_DEBUG (memory poisoning), gcc by default
 #   asan     build/asan/   clang -fsanitize=address,undefined -DRG_DEBUG
 # `make test` builds and runs the tests in debug and asan flavours.
+# BUILD=dir moves all output; LIB_SRC="..." builds the library from a subset.
 
 PREFIX  ?= /usr/local
 FLAVOUR ?= release
+BUILD   ?= build
 VERSION := 0.1.0
 
 PKG_CONFIG ?= pkg-config
@@ -14,13 +16,13 @@ DEPS    := liburing
 TESTDEPS := cmocka
 
 ifeq ($(FLAVOUR),release)
-  B := build
+  B := $(BUILD)
   OPT := -O2 -g -DNDEBUG
 else ifeq ($(FLAVOUR),debug)
-  B := build/debug
+  B := $(BUILD)/debug
   OPT := -O1 -g -DRG_DEBUG
 else ifeq ($(FLAVOUR),asan)
-  B := build/asan
+  B := $(BUILD)/asan
   CC := clang
   OPT := -O1 -g -DRG_DEBUG -fsanitize=address,undefined \
          -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -37,7 +39,7 @@ LDFLAGS ?=
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
 LIBS    := $(shell $(PKG_CONFIG) --libs $(DEPS)) -lpthread
 
-LIB_SRC  := $(sort $(shell find src -name '*.c'))
+LIB_SRC  ?= $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
@@ -81,7 +83,7 @@ unit: $(UNIT_BIN)
 test:
 	$(MAKE) FLAVOUR=debug unit
 	$(MAKE) FLAVOUR=asan unit
-	tests/run build/debug build/asan
+	tests/run $(BUILD)/debug $(BUILD)/asan
 
 # --- benchmarks ----------------------------------------------------------
 $(B)/bench/alloc: bench/alloc.c $(B)/libringlet.a
