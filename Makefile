@@ -33,7 +33,7 @@ endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla
 CFLAGS  ?=
-CFLAGS  += -std=c17 -D_GNU_SOURCE -fPIC $(WARN) $(OPT) -Iinclude -Isrc \
+CFLAGS  += -std=c17 -D_GNU_SOURCE -fPIC -fno-semantic-interposition $(WARN) $(OPT) -Iinclude -Isrc \
            $(shell $(PKG_CONFIG) --cflags $(DEPS))
 LDFLAGS ?=
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
@@ -41,11 +41,20 @@ LIBS    := $(shell $(PKG_CONFIG) --libs $(DEPS)) -lpthread
 
 LIB_SRC  ?= $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
-.PHONY: all lib unit test run bench install clean format
+.PHONY: all deps lib unit test run bench install clean format
 all: lib
+
+# Every Debian package the build, tests, fuzzers and benchmarks use.
+PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
+	    liburing-dev libcmocka-dev libjemalloc-dev libmimalloc-dev \
+	    libh2o-dev node-llhttp curl ca-certificates
+deps:
+	@dpkg -s $(PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(PACKAGES) >/dev/null; }
 
 lib: $(B)/libringlet.a $(B)/libringlet.so $(B)/ringlet.pc
 
@@ -78,6 +87,10 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libringlet.a
 	    $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS) \
 	    $(shell $(PKG_CONFIG) --libs $(TESTDEPS))
 
+# The llhttp corpus lives beside the repository, in ../shared/corpus/llhttp.
+$(B)/tests/unit/test_llhttp_corpus: private CFLAGS += \
+	-DRG_SHARED_DIR='"$(abspath ../shared)"'
+
 unit: $(UNIT_BIN)
 
 test:
@@ -91,10 +104,78 @@ $(B)/bench/alloc: bench/alloc.c $(B)/libringlet.a
 	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a \
 	    $(LIBS) -ldl
 
-bench: $(B)/bench/alloc
+$(B)/bench/coro: bench/coro.c $(B)/libringlet.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+
+$(B)/bench/respond: bench/respond.c $(B)/libringlet.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+
+# bench/parse measures peers in the same run: llhttp, compiled from Debian's
+# node-llhttp sources into the bench alone, and picohttpparser from libh2o
+# when its header is installed (Debian's libh2o-dev ships none: "skipped").
+LLHTTP_DIR ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+LLHTTP_OBJ := $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o \
+	      $(B)/bench/llhttp/llhttp.o
+PICO_H := $(wildcard $(shell $(PKG_CONFIG) --variable=includedir libh2o \
+	  2>/dev/null)/picohttpparser.h)
+
+$(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -w -isystem $(LLHTTP_INC) -c $< -o $@
+
+$(B)/bench/parse: bench/parse.c $(B)/libringlet.a $(LLHTTP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -isystem $(LLHTTP_INC) \
+	    $(if $(PICO_H),-DRG_BENCH_PICO -isystem $(dir $(PICO_H))) \
+	    -MMD -MP $< -o $@ $(LDFLAGS) $(LLHTTP_OBJ) $(B)/libringlet.a \
+	    $(if $(PICO_H),-lh2o) $(LIBS)
+
+bench: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond
 	$(B)/bench/alloc
+	$(B)/bench/parse
+	$(B)/bench/respond
 
 run: bench
+
+# --- fuzzing -------------------------------------------------------------
+# libFuzzer targets built with clang, ASan and UBSan, together with the
+# sources they exercise compiled the same way (not libringlet.a), in
+# $(BUILD)/fuzz/. `make fuzz` runs each for FUZZ_SECONDS on a copy of its
+# seed corpus (the repository is left untouched) and fails on any crash,
+# leak or timeout; crashing inputs are saved as $(BUILD)/fuzz/<target>-*.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_TARGETS := request chunked
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE $(WARN) -g -O1 -DRG_DEBUG \
+		-Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC     := $(filter src/mem/% src/http/parser% src/http/chunked% \
+		src/http/scan% src/http/simd%,$(LIB_SRC))
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+.PHONY: fuzz
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: \
+		tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_OBJ) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/; \
+	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=8192 -timeout=10 -dict=tests/fuzz/http.dict \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- \
+		$(FUZZ_DIR)/corpus/$$t; \
+	done
 
 # --- install -------------------------------------------------------------
 install: lib

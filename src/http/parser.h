@@ -82,6 +82,7 @@ enum rg__http_error {
 	RG__E_CHUNK_DATA_END,    /* 400 chunk data not followed by CRLF */
 	RG__E_TRAILER,           /* 400 malformed trailer field */
 	RG__E_TRAILER_TOO_LARGE, /* 431 trailer section over the limit */
+	RG__E_NO_MEMORY,         /* 503 the arena could not hold the fields */
 	RG__E_COUNT
 };
 
@@ -124,6 +125,15 @@ struct rg__parser {
 	const struct rg__parse_limits *limits;
 	size_t scanned; /* bytes already known to hold no complete head */
 	/* implementation state may be added here */
+	size_t line;            /* offset of the first line not parsed yet */
+	const char *base;       /* the buffer `saved` points into */
+	struct rg__request saved; /* what is parsed of a head split in calls */
+	uint32_t cap;           /* entries allocated at saved.headers */
+	uint8_t stage;          /* in the request line or in the fields */
+	uint8_t hosts;          /* Host fields seen */
+	uint8_t te;             /* Transfer-Encoding codings seen, as flags */
+	uint8_t conn;           /* Connection options seen, as flags */
+	bool has_length;        /* a Content-Length field was seen */
 };
 
 void rg__parser_init(struct rg__parser *p, const struct rg__parse_limits *limits);
@@ -153,6 +163,8 @@ struct rg__chunked {
 	uint32_t trailer_bytes;
 	uint32_t max_trailer; /* default 8192 */
 	/* implementation state may be added here */
+	uint32_t cr_error;    /* after a CR where no line may end: the error
+	                         if an LF follows (else RG__E_LINE_ENDING) */
 };
 
 void rg__chunked_init(struct rg__chunked *d, uint64_t max_body);

@@ -97,8 +97,6 @@ static void *carve(struct rg_arena *a, struct rg__block *b, char *p,
 	b->last = p + size;
 	a->top = p;
 	a->top_block = b;
-	a->used += size;
-	a->allocs++;
 	rg__unpoison(p, size);
 	return p;
 }
@@ -116,7 +114,7 @@ static void *alloc_block(struct rg_arena *a, size_t size, size_t align)
 {
 	struct rg__block *b = rg_pool_get(a->blocks);
 	if (!b)
-		return alloc_failed(a);
+		return NULL;
 	b->last = (char *)b + ((sizeof(*b) + 15) & ~(size_t)15);
 	b->end = (char *)b + a->block_size;
 	b->next = NULL;
@@ -132,28 +130,10 @@ static void *alloc_block(struct rg_arena *a, size_t size, size_t align)
 	return carve(a, b, fit(b, size, align), size);
 }
 
-static void *spill(struct rg_arena *a, size_t size)
+/* Bytes from the blocks, not counted as an allocation: the arena's own
+ * records (spills, cleanups) come from here too. */
+static void *block_alloc(struct rg_arena *a, size_t size, size_t align)
 {
-	struct rg__spill *s = rg_arena_alloc_aligned(a, sizeof(*s), 8);
-	if (!s)
-		return NULL;
-	s->ptr = rg__sys_alloc(a->account, size);
-	if (!s->ptr)
-		return alloc_failed(a);
-	s->size = size;
-	s->next = a->spills;
-	a->spills = s;
-	a->nspills++;
-	a->spill_bytes += size;
-	a->used += size;
-	a->allocs++;
-	return s->ptr;
-}
-
-void *rg_arena_alloc_aligned(struct rg_arena *a, size_t size, size_t align)
-{
-	if (size > a->spill_above)
-		return spill(a, size);
 	for (struct rg__block *b = a->current; b; b = b->next) {
 		char *p = fit(b, size, align);
 		if (p)
@@ -162,12 +142,64 @@ void *rg_arena_alloc_aligned(struct rg_arena *a, size_t size, size_t align)
 	return alloc_block(a, size, align);
 }
 
+/* The heap part first: a size that cannot be served must not cost a record
+ * (or a block) in the arena. */
+static void *spill(struct rg_arena *a, size_t size)
+{
+	void *p = rg__sys_alloc(a->account, size);
+	if (!p)
+		return NULL;
+	struct rg__spill *s = block_alloc(a, sizeof(*s), 8);
+	if (!s) {
+		rg__sys_free(a->account, p, size);
+		return NULL;
+	}
+	s->ptr = p;
+	s->size = size;
+	s->next = a->spills;
+	a->spills = s;
+	a->nspills++;
+	a->spill_bytes += size;
+	return p;
+}
+
+static __attribute__((noinline)) void *
+alloc_slow(struct rg_arena *a, size_t size, size_t align)
+{
+	void *p = size > a->spill_above ? spill(a, size)
+					: block_alloc(a, size, align);
+	if (!p)
+		return alloc_failed(a);
+	a->used += size;
+	a->allocs++;
+	return p;
+}
+
+/* The fast path: the current block has room. */
+static inline __attribute__((always_inline)) void *
+arena_alloc(struct rg_arena *a, size_t size, size_t align)
+{
+	struct rg__block *b = a->current;
+	char *p = fit(b, size, align);
+	if (__builtin_expect(p && size <= a->spill_above, 1)) {
+		a->used += size;
+		a->allocs++;
+		return carve(a, b, p, size);
+	}
+	return alloc_slow(a, size, align);
+}
+
+void *rg_arena_alloc_aligned(struct rg_arena *a, size_t size, size_t align)
+{
+	return arena_alloc(a, size, align);
+}
+
 void *rg_arena_alloc(struct rg_arena *a, size_t size)
 {
 	size_t align = size & -size; /* largest power of two dividing size */
 	if (align == 0 || align > 16)
 		align = 16;
-	return rg_arena_alloc_aligned(a, size, align);
+	return arena_alloc(a, size, align);
 }
 
 void *rg_arena_calloc(struct rg_arena *a, size_t n, size_t size)
@@ -256,9 +288,11 @@ char *rg_arena_strndup(struct rg_arena *a, const char *s, size_t n)
 int rg_arena_cleanup_add(struct rg_arena *a, void (*fn)(void *data),
 			 void *data)
 {
-	struct rg__cleanup *c = rg_arena_alloc_aligned(a, sizeof(*c), 8);
-	if (!c)
+	struct rg__cleanup *c = block_alloc(a, sizeof(*c), 8);
+	if (!c) {
+		alloc_failed(a);
 		return -ENOMEM;
+	}
 	c->fn = fn;
 	c->data = data;
 	c->next = a->cleanups;
@@ -273,7 +307,7 @@ size_t rg_arena_used(const struct rg_arena *a)
 
 size_t rg_arena_reserved(const struct rg_arena *a)
 {
-	return a->nblocks * a->block_size + a->spill_bytes;
+	return a->nblocks * a->block_size;
 }
 
 /* Runs cleanups, frees spills and extra blocks, folds counters into stats.

@@ -30,6 +30,11 @@
  * ASan so that a use after reset or put is reported. */
 static inline void rg__poison(void *p, size_t n)
 {
+#ifdef RG_ASAN
+	/* Parts may be poisoned already (alignment padding): ASan checks the
+	 * memset below. */
+	ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
 #ifdef RG_POISONING
 	memset(p, RG_POISON_BYTE, n);
 #endif

@@ -48,13 +48,19 @@ static int pool_grow(struct rg_pool *pool, size_t n)
 	pool->chunks = chunk;
 
 	char *first = (char *)chunk + pool->header;
+	/* Fresh pages stay untouched (unbacked) until used: mark them for
+	 * ASan only, never fill them. */
+	rg__shadow_poison(first, n * pool->slot);
 	if (pool->lead) {
 		for (size_t i = 0; i < n; i++) {
 			if (mprotect(first + i * pool->slot, pool->lead,
 				     PROT_NONE) < 0) {
+				int err = errno;
 				pool->chunks = chunk->next;
+				rg__unpoison(chunk, bytes);
 				rg__sys_unmap(pool->account, chunk, bytes);
-				return -errno;
+				errno = err;
+				return -err;
 			}
 		}
 	}
@@ -62,7 +68,6 @@ static int pool_grow(struct rg_pool *pool, size_t n)
 	pool->fresh_end = first + n * pool->slot;
 	pool->stats.capacity += n;
 	pool->stats.bytes_reserved += bytes;
-	rg__poison(first, n * pool->slot);
 	return 0;
 }
 

@@ -1,0 +1,254 @@
+/* scan.c: the HTTP byte-class table and the SIMD scanners (SSE4.2 string
+ * ranges, AVX2 compares and nibble lookups), chosen at run time.
+ *
+ * Every scanner returns exactly the first byte outside its class, like the
+ * scalar loop in scan.h: the tests run all parser cases on every level.
+ * No load reaches outside [p, end): the last block is loaded so that it ends
+ * at `end`, overlapping bytes already known to be inside the class. */
+#include "scan.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* Bits, see scan.h: 0x01 tchar, 0x02 value, 0x04 target, 0x08 hex,
+ * 0x10 OWS, 0x20 qdtext, 0x40 reg-name. tests/unit/test_parser_scan.c
+ * rebuilds this table from the RFC grammar and compares. */
+const uint8_t rg__http_class[256] = {
+	/* 00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x32, 0, 0, 0, 0, 0, 0,
+	/* 10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 20 */ 0x32, 0x67, 0x06, 0x27, 0x67, 0x67, 0x67, 0x67,
+	/* 28 */ 0x66, 0x66, 0x67, 0x67, 0x66, 0x67, 0x67, 0x26,
+	/* 30 */ 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f,
+	/* 38 */ 0x6f, 0x6f, 0x26, 0x66, 0x26, 0x66, 0x26, 0x26,
+	/* 40 */ 0x26, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x67,
+	/* 48 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
+	/* 50 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
+	/* 58 */ 0x67, 0x67, 0x67, 0x26, 0x06, 0x26, 0x27, 0x67,
+	/* 60 */ 0x27, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x67,
+	/* 68 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
+	/* 70 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
+	/* 78 */ 0x67, 0x67, 0x67, 0x26, 0x27, 0x26, 0x67, 0,
+	/* 80 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* 88 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* 90 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* 98 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* a0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* a8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* b0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* b8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* c0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* c8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* d0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* d8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* e0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* e8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* f0 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	/* f8 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+};
+
+enum rg__simd rg__simd_level = RG__SIMD_SCALAR;
+
+enum rg__simd rg__simd_best(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return RG__SIMD_AVX2;
+	if (__builtin_cpu_supports("sse4.2"))
+		return RG__SIMD_SSE42;
+#endif
+	return RG__SIMD_SCALAR;
+}
+
+enum rg__simd rg__simd_select(enum rg__simd level)
+{
+	enum rg__simd best = rg__simd_best();
+	rg__simd_level = level < best ? level : best;
+	return rg__simd_level;
+}
+
+void rg__parser_force_scalar(bool on)
+{
+	rg__simd_select(on ? RG__SIMD_SCALAR : RG__SIMD_AVX2);
+}
+
+__attribute__((constructor)) static void simd_init(void)
+{
+	rg__simd_level = rg__simd_best();
+}
+
+#if defined(__x86_64__)
+
+/* --- SSE4.2: pcmpestri with byte ranges (after picohttpparser) ---------- */
+
+#define RANGES_MODE                                                          \
+	(_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_LEAST_SIGNIFICANT)
+
+/* First byte of [p, end) inside one of the `n`/2 ranges, or `end`.
+ * Needs end - p >= 16. */
+__attribute__((target("sse4.2"))) static inline const char *
+ranges_find(const char *p, const char *end, const char *ranges, int n)
+{
+	__m128i r = _mm_loadu_si128((const __m128i *)ranges);
+	for (; end - p >= 16; p += 16) {
+		int i = _mm_cmpestri(r, n, _mm_loadu_si128((const __m128i *)p),
+				     16, RANGES_MODE);
+		if (i != 16)
+			return p + i;
+	}
+	if (p == end)
+		return end;
+	p = end - 16; /* overlaps bytes already found outside the ranges */
+	int i = _mm_cmpestri(r, n, _mm_loadu_si128((const __m128i *)p), 16,
+			     RANGES_MODE);
+	return i != 16 ? p + i : end;
+}
+
+/* pcmpestri takes at most eight ranges: the last one, 0x7b-0xff, also
+ * holds '|' and '~', which are tchars; those are stepped over here. */
+static const char token_ranges[16] = "\x00\x20\x22\x22\x28\x29\x2c\x2c"
+				     "\x2f\x2f\x3a\x40\x5b\x5d\x7b\xff";
+static const char value_ranges[16] = "\x00\x08\x0a\x1f\x7f\x7f";
+static const char target_ranges[16] = "\x00\x20\x7f\xff";
+
+__attribute__((target("sse4.2"))) const char *
+rg__scan_token_sse42(const char *p, const char *end)
+{
+	for (;;) {
+		p = ranges_find(p, end, token_ranges, 16);
+		if (p == end || !rg__is((unsigned char)*p, RG__C_TCHAR))
+			return p;
+		if (end - ++p < 16)
+			return rg__scan_scalar(p, end, RG__C_TCHAR);
+	}
+}
+
+__attribute__((target("sse4.2"))) const char *
+rg__scan_value_sse42(const char *p, const char *end)
+{
+	return ranges_find(p, end, value_ranges, 6);
+}
+
+__attribute__((target("sse4.2"))) const char *
+rg__scan_target_sse42(const char *p, const char *end)
+{
+	return ranges_find(p, end, target_ranges, 4);
+}
+
+/* --- AVX2: compares and nibble lookups, 32 bytes at a time -------------- */
+
+/* Each classifier returns a mask with bit i set when byte i is outside the
+ * class; the 16-byte forms serve ranges of 16 to 31 bytes. */
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* Value: a CTL other than HTAB (x <= 0x1f unsigned, x != 0x09), or DEL. */
+AVX2 static inline unsigned value_stop32(__m256i b)
+{
+	__m256i ctl = _mm256_cmpeq_epi8(
+		_mm256_min_epu8(b, _mm256_set1_epi8(0x1f)), b);
+	__m256i tab = _mm256_cmpeq_epi8(b, _mm256_set1_epi8(0x09));
+	__m256i del = _mm256_cmpeq_epi8(b, _mm256_set1_epi8(0x7f));
+	return (unsigned)_mm256_movemask_epi8(
+		_mm256_or_si256(_mm256_andnot_si256(tab, ctl), del));
+}
+
+AVX2 static inline unsigned value_stop16(__m128i b)
+{
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1f)), b);
+	__m128i tab = _mm_cmpeq_epi8(b, _mm_set1_epi8(0x09));
+	__m128i del = _mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f));
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_andnot_si128(tab, ctl), del));
+}
+
+/* Target: outside 0x21-0x7e. Adding 0x5f maps that range onto
+ * 0x80-0xdd, the signed bytes -128..-35: anything greater is outside. */
+AVX2 static inline unsigned target_stop32(__m256i b)
+{
+	__m256i x = _mm256_add_epi8(b, _mm256_set1_epi8(0x5f));
+	return (unsigned)_mm256_movemask_epi8(
+		_mm256_cmpgt_epi8(x, _mm256_set1_epi8(-35)));
+}
+
+AVX2 static inline unsigned target_stop16(__m128i b)
+{
+	__m128i x = _mm_add_epi8(b, _mm_set1_epi8(0x5f));
+	return (unsigned)_mm_movemask_epi8(
+		_mm_cmpgt_epi8(x, _mm_set1_epi8(-35)));
+}
+
+/* Token: the non-tchars as six rectangles of (high nibble, low nibble),
+ * one bit each; a byte is outside when lo[low] & hi[high] is non-zero.
+ *   bit 0: high 0-1 and 8-f (CTLs, non-ASCII), any low
+ *   bit 1: high 2, low 0 2 8 9 c f   (SP " ( ) , /)
+ *   bit 2: high 3, low a-f           (: ; < = > ?)
+ *   bit 3: high 4, low 0             (@)
+ *   bit 4: high 5, low b-d           ([ \ ])
+ *   bit 5: high 7, low b d f         ({ } DEL) */
+#define TOKEN_LO                                                             \
+	0x0b, 0x01, 0x03, 0x01, 0x01, 0x01, 0x01, 0x01, 0x03, 0x03, 0x05,    \
+		0x35, 0x17, 0x35, 0x05, 0x27
+#define TOKEN_HI                                                             \
+	0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00, 0x20, 0x01, 0x01, 0x01,    \
+		0x01, 0x01, 0x01, 0x01, 0x01
+
+AVX2 static inline unsigned token_stop32(__m256i b)
+{
+	const __m256i lo = _mm256_setr_epi8(TOKEN_LO, TOKEN_LO);
+	const __m256i hi = _mm256_setr_epi8(TOKEN_HI, TOKEN_HI);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(b, nib));
+	__m256i h = _mm256_shuffle_epi8(
+		hi, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib));
+	__m256i in = _mm256_cmpeq_epi8(_mm256_and_si256(l, h),
+				       _mm256_setzero_si256());
+	return ~(unsigned)_mm256_movemask_epi8(in);
+}
+
+AVX2 static inline unsigned token_stop16(__m128i b)
+{
+	const __m128i lo = _mm_setr_epi8(TOKEN_LO);
+	const __m128i hi = _mm_setr_epi8(TOKEN_HI);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i l = _mm_shuffle_epi8(lo, _mm_and_si128(b, nib));
+	__m128i h = _mm_shuffle_epi8(
+		hi, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
+	__m128i in =
+		_mm_cmpeq_epi8(_mm_and_si128(l, h), _mm_setzero_si128());
+	return ~(unsigned)_mm_movemask_epi8(in) & 0xffff;
+}
+
+#define LOAD32(p) _mm256_loadu_si256((const __m256i *)(p))
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(p))
+
+/* The scan loop shared by the three classes: 32-byte blocks, then one last
+ * block ending at `end`; 16 to 31 bytes take two 16-byte blocks. */
+#define AVX2_SCANNER(name)                                                   \
+	AVX2 const char *rg__scan_##name##_avx2(const char *p,               \
+						const char *end)             \
+	{                                                                    \
+		unsigned m;                                                  \
+		if (end - p < 32) {                                          \
+			if ((m = name##_stop16(LOAD16(p))))                  \
+				return p + __builtin_ctz(m);                 \
+			p = end - 16;                                        \
+			m = name##_stop16(LOAD16(p));                        \
+			return m ? p + __builtin_ctz(m) : end;               \
+		}                                                            \
+		for (; end - p >= 32; p += 32)                               \
+			if ((m = name##_stop32(LOAD32(p))))                  \
+				return p + __builtin_ctz(m);                 \
+		if (p == end)                                                \
+			return end;                                          \
+		p = end - 32;                                                \
+		m = name##_stop32(LOAD32(p));                                \
+		return m ? p + __builtin_ctz(m) : end;                       \
+	}
+
+AVX2_SCANNER(token)
+AVX2_SCANNER(value)
+AVX2_SCANNER(target)
+
+#endif /* __x86_64__ */

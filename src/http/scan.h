@@ -1,0 +1,112 @@
+/* scan.h: byte classes of HTTP/1.1 (RFC 9110, RFC 9112) and the scanners
+ * that find the first byte outside a class, with SIMD paths (SSE4.2, AVX2)
+ * picked at run time and a scalar fallback giving the same results. */
+#ifndef RG_HTTP_SCAN_H
+#define RG_HTTP_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bits of rg__http_class[byte]. */
+enum {
+	RG__C_TCHAR = 0x01,  /* token character (RFC 9110 5.6.2) */
+	RG__C_VALUE = 0x02,  /* field value byte: HTAB, SP, VCHAR, obs-text */
+	RG__C_TARGET = 0x04, /* request-target byte: VCHAR, 0x21-0x7E */
+	RG__C_HEX = 0x08,    /* HEXDIG, either case */
+	RG__C_OWS = 0x10,    /* SP or HTAB */
+	RG__C_QDTEXT = 0x20, /* quoted-string text (RFC 9110 5.6.4) */
+	RG__C_REGNAME = 0x40 /* reg-name byte: unreserved, sub-delims, '%' */
+};
+
+extern const uint8_t rg__http_class[256];
+
+static inline bool rg__is(unsigned char c, unsigned cls)
+{
+	return rg__http_class[c] & cls;
+}
+
+/* Instruction sets the scanners may use; the best one the CPU has is
+ * chosen when the library loads. */
+enum rg__simd {
+	RG__SIMD_SCALAR,
+	RG__SIMD_SSE42,
+	RG__SIMD_AVX2,
+};
+
+extern enum rg__simd rg__simd_level;
+
+/* Selects `level`, or the best the CPU supports below it; returns the level
+ * in force. For tests and benchmarks; not thread-safe. */
+enum rg__simd rg__simd_select(enum rg__simd level);
+
+/* The best level this CPU supports. */
+enum rg__simd rg__simd_best(void);
+
+/* true: every scanner takes the scalar path (tests run each case on both);
+ * false: back to the best level the CPU supports. */
+void rg__parser_force_scalar(bool on);
+
+/* SIMD scanners: the first byte of [p, end) outside the class, or `end`.
+ * They need end - p >= 16 and never read outside [p, end). */
+#if defined(__x86_64__)
+const char *rg__scan_token_sse42(const char *p, const char *end);
+const char *rg__scan_value_sse42(const char *p, const char *end);
+const char *rg__scan_target_sse42(const char *p, const char *end);
+const char *rg__scan_token_avx2(const char *p, const char *end);
+const char *rg__scan_value_avx2(const char *p, const char *end);
+const char *rg__scan_target_avx2(const char *p, const char *end);
+#define RG__SCAN_SIMD(name, p, end)                                          \
+	do {                                                                 \
+		if ((end) - (p) >= 16 && rg__simd_level != RG__SIMD_SCALAR)  \
+			return rg__simd_level == RG__SIMD_AVX2               \
+				       ? rg__scan_##name##_avx2((p), (end))  \
+				       : rg__scan_##name##_sse42((p), (end)); \
+	} while (0)
+#else
+#define RG__SCAN_SIMD(name, p, end) ((void)0)
+#endif
+
+/* Scalar loop, unrolled by four: the first byte of [p, end) not in `cls`. */
+static inline const char *rg__scan_scalar(const char *p, const char *end,
+					  unsigned cls)
+{
+	while (end - p >= 4) {
+		if (!rg__is((unsigned char)p[0], cls))
+			return p;
+		if (!rg__is((unsigned char)p[1], cls))
+			return p + 1;
+		if (!rg__is((unsigned char)p[2], cls))
+			return p + 2;
+		if (!rg__is((unsigned char)p[3], cls))
+			return p + 3;
+		p += 4;
+	}
+	while (p < end && rg__is((unsigned char)*p, cls))
+		p++;
+	return p;
+}
+
+/* The first byte of [p, end) that is not a tchar, or `end`. */
+static inline const char *rg__scan_token(const char *p, const char *end)
+{
+	RG__SCAN_SIMD(token, p, end);
+	return rg__scan_scalar(p, end, RG__C_TCHAR);
+}
+
+/* The first byte of [p, end) not allowed in a field value (a CTL other than
+ * HTAB, or DEL; CR and LF included), or `end`. */
+static inline const char *rg__scan_value(const char *p, const char *end)
+{
+	RG__SCAN_SIMD(value, p, end);
+	return rg__scan_scalar(p, end, RG__C_VALUE);
+}
+
+/* The first byte of [p, end) outside 0x21-0x7E, or `end`. */
+static inline const char *rg__scan_target(const char *p, const char *end)
+{
+	RG__SCAN_SIMD(target, p, end);
+	return rg__scan_scalar(p, end, RG__C_TARGET);
+}
+
+#endif /* RG_HTTP_SCAN_H */

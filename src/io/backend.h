@@ -1,0 +1,35 @@
+/* backend.h: what an io backend implements behind io.h, and the state every
+ * backend shares (the receive-buffer source). */
+#ifndef RG_IO_BACKEND_H
+#define RG_IO_BACKEND_H
+
+#include "io.h"
+
+struct rg__io_backend {
+	const char *name;
+	struct rg__io *(*create)(const struct rg__io_config *config);
+	void (*destroy)(struct rg__io *io);
+	int (*start)(struct rg__io *io, struct rg__io_op *op);
+	void (*cancel)(struct rg__io *io, struct rg__io_op *op);
+	void (*close)(struct rg__io *io, int fd);
+	int (*wait)(struct rg__io *io, int timeout_ms);
+	/* Called when a lent buffer is kept, and when a kept one comes back. */
+	void (*buf_keep)(struct rg__io *io, char *buf);
+	void (*buf_free)(struct rg__io *io, char *buf);
+};
+
+/* First member of every backend's state. */
+struct rg__io {
+	const struct rg__io_backend *be;
+	struct rg_slab *slab;
+	size_t buf_size;
+	int sock_flags;
+};
+
+/* Op flags shared by the backends. */
+#define RG__IO_F_CANCELLED 0x01
+
+extern const struct rg__io_backend rg__io_uring_backend;
+extern const struct rg__io_backend rg__io_epoll_backend;
+
+#endif /* RG_IO_BACKEND_H */

@@ -1,0 +1,117 @@
+/* io.h: the event loop's one small interface to the kernel, completion
+ * based, implemented by io_uring (uring.c) and by epoll (epoll.c).
+ *
+ * Every operation is a struct rg__io_op embedded in its owner (a connection,
+ * a waiting coroutine) and ends with a call of its callback from
+ * rg__io_wait(), never from inside the call that started it. Results follow
+ * io_uring's convention: bytes or a file descriptor, or -errno.
+ *
+ * Receive buffers belong to the io layer: a receive completion lends one
+ * buffer (from the worker's slab, through io_uring's provided-buffer ring or
+ * epoll's read), so an idle connection holds none. The callback either lets
+ * it go back when it returns or keeps it with rg__io_buf_keep(). */
+#ifndef RG_IO_IO_H
+#define RG_IO_IO_H
+
+#include "ringlet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct rg__io;
+struct rg__io_op;
+
+typedef void rg__io_done_fn(struct rg__io_op *op, int res);
+/* `buf` holds `res` > 0 bytes; res == 0 is end of stream, < 0 an error
+ * (-ECANCELED after rg__io_cancel or rg__io_close). A receive stays armed
+ * until its callback sees res <= 0. */
+typedef void rg__io_recv_fn(struct rg__io_op *op, char *buf, int res);
+
+enum rg__io_kind {
+	RG__IO_NONE,
+	RG__IO_ACCEPT,  /* multishot: one callback per accepted fd */
+	RG__IO_RECV,    /* multishot into lent buffers */
+	RG__IO_READ,    /* one read into the caller's buffer */
+	RG__IO_SEND,    /* completes when every byte is sent, or on error */
+	RG__IO_CONNECT, /* one connect */
+};
+
+struct rg__io_op {
+	union {
+		rg__io_done_fn *done;
+		rg__io_recv_fn *recv_done;
+	};
+	int fd;
+	uint8_t kind;  /* enum rg__io_kind; RG__IO_NONE when idle */
+	uint8_t flags; /* backend's own */
+	uint32_t len, off; /* READ/SEND: length and progress */
+	int32_t res;       /* backend's own: a result waiting to be reported */
+	union {
+		const char *out; /* SEND */
+		char *in;        /* READ */
+		const struct sockaddr *addr; /* CONNECT */
+	};
+	struct rg__io_op *next; /* backend's own lists */
+};
+
+enum rg__io_backend_id { RG__IO_AUTO, RG__IO_URING, RG__IO_EPOLL };
+
+struct rg__io_config {
+	enum rg__io_backend_id backend;
+	unsigned entries;     /* io_uring SQ size, epoll batch; 256 */
+	unsigned buffers;     /* receive buffers in the ring; power of two */
+	struct rg_slab *slab; /* where receive buffers come from */
+	size_t buffer_size;   /* a slab class size */
+	unsigned max_fds;     /* epoll: fd table size */
+};
+
+/* Creates the worker's loop with the configured backend; RG__IO_AUTO tries
+ * io_uring (SINGLE_ISSUER|DEFER_TASKRUN, then COOP_TASKRUN, then plain) and
+ * falls back to epoll. NULL with errno on failure. */
+struct rg__io *rg__io_create(const struct rg__io_config *config);
+void rg__io_destroy(struct rg__io *io);
+
+/* "io_uring" or "epoll". */
+const char *rg__io_backend_name(const struct rg__io *io);
+
+/* Flags for socket(2)/accept4(2) of sockets this backend drives:
+ * SOCK_NONBLOCK for epoll, none for io_uring (which polls for itself). */
+int rg__io_socket_flags(const struct rg__io *io);
+
+/* Starting an operation: 0, or -errno if it could not be queued (the
+ * callback will then not be called). `op` must stay put until its last
+ * callback; one operation per op at a time. */
+int rg__io_accept(struct rg__io *io, struct rg__io_op *op, int listen_fd,
+		  rg__io_done_fn *done);
+int rg__io_recv(struct rg__io *io, struct rg__io_op *op, int fd,
+		rg__io_recv_fn *done);
+int rg__io_read(struct rg__io *io, struct rg__io_op *op, int fd, char *buf,
+		uint32_t len, rg__io_done_fn *done);
+int rg__io_send(struct rg__io *io, struct rg__io_op *op, int fd,
+		const char *buf, uint32_t len, rg__io_done_fn *done);
+int rg__io_connect(struct rg__io *io, struct rg__io_op *op, int fd,
+		   const struct sockaddr *addr, socklen_t addrlen,
+		   rg__io_done_fn *done);
+
+/* Asks an operation to end early: its callback follows with -ECANCELED
+ * (or with its result, if it completed first). */
+void rg__io_cancel(struct rg__io *io, struct rg__io_op *op);
+
+/* Cancels every operation on `fd`, then closes it. The operations' last
+ * callbacks still follow; their owners must wait for them. */
+void rg__io_close(struct rg__io *io, int fd);
+
+/* Inside a receive callback: the lent buffer stays with the caller, who
+ * returns it with rg__io_buf_free() (its size is rg__io_buf_size()). */
+void rg__io_buf_keep(struct rg__io *io, char *buf);
+void rg__io_buf_free(struct rg__io *io, char *buf);
+size_t rg__io_buf_size(const struct rg__io *io);
+
+/* Submits what was queued, waits up to `timeout_ms` (-1: forever, 0: not
+ * at all) for at least one completion, and runs every callback that is
+ * ready. Returns the number of callbacks run, or -errno. */
+int rg__io_wait(struct rg__io *io, int timeout_ms);
+
+#endif /* RG_IO_IO_H */

@@ -1,0 +1,432 @@
+/* uring.c: the io_uring backend. One ring per worker; multishot accept and
+ * receive; receive buffers in a provided-buffer ring filled from the slab;
+ * one io_uring_submit_and_wait_timeout() per loop iteration. */
+#include "backend.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define RG__URING_BGID 0
+#define RG__URING_BATCH 256
+
+struct rg__uring {
+	struct rg__io base;
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	size_t br_bytes;
+	unsigned nbufs;
+	unsigned added;        /* buffers given back since the last advance */
+	char **bufs;           /* buffer id -> buffer; NULL where the slab ran dry */
+	unsigned holes;
+	int lent;              /* id of the buffer lent to a running callback */
+	bool kept;             /* ... and whether the callback kept it */
+	struct rg__io_op *starved;  /* receives that found the ring empty */
+	struct rg__io_op *reports;  /* results to report from rg__io_wait */
+};
+
+static struct rg__uring *to_uring(struct rg__io *io)
+{
+	return (struct rg__uring *)io;
+}
+
+static struct io_uring_sqe *get_sqe(struct rg__uring *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe) {
+		io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+	}
+	return sqe;
+}
+
+static void give_buffer(struct rg__uring *u, int bid)
+{
+	io_uring_buf_ring_add(u->br, u->bufs[bid], u->base.buf_size,
+			      (unsigned short)bid,
+			      io_uring_buf_ring_mask(u->nbufs), u->added++);
+}
+
+static int arm(struct rg__uring *u, struct rg__io_op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (!sqe)
+		return -EBUSY;
+	switch (op->kind) {
+	case RG__IO_ACCEPT:
+		io_uring_prep_multishot_accept(sqe, op->fd, NULL, NULL,
+					       SOCK_CLOEXEC);
+		break;
+	case RG__IO_RECV:
+		io_uring_prep_recv_multishot(sqe, op->fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = RG__URING_BGID;
+		break;
+	case RG__IO_READ:
+		io_uring_prep_recv(sqe, op->fd, op->in, op->len, 0);
+		break;
+	case RG__IO_SEND:
+		io_uring_prep_send(sqe, op->fd, op->out + op->off,
+				   op->len - op->off, MSG_NOSIGNAL);
+		break;
+	case RG__IO_CONNECT:
+		io_uring_prep_connect(sqe, op->fd, op->addr, op->len);
+		break;
+	default:
+		return -EINVAL;
+	}
+	io_uring_sqe_set_data(sqe, op);
+	return 0;
+}
+
+/* Reports `res` as the op's last result from rg__io_wait(). */
+static void report_later(struct rg__uring *u, struct rg__io_op *op, int res)
+{
+	op->res = res;
+	op->next = u->reports;
+	u->reports = op;
+}
+
+static void finish(struct rg__io_op *op, int res)
+{
+	int kind = op->kind;
+	op->kind = RG__IO_NONE;
+	if (kind == RG__IO_RECV)
+		op->recv_done(op, NULL, res);
+	else
+		op->done(op, res);
+}
+
+/* A multishot operation ended without an error: start it again unless it
+ * was cancelled meanwhile. */
+static void rearm(struct rg__uring *u, struct rg__io_op *op)
+{
+	int err = (op->flags & RG__IO_F_CANCELLED) ? -ECANCELED : arm(u, op);
+	if (err < 0)
+		finish(op, err);
+}
+
+static void on_recv(struct rg__uring *u, struct rg__io_op *op, int res,
+		    unsigned flags)
+{
+	int bid = (flags & IORING_CQE_F_BUFFER) ?
+			  (int)(flags >> IORING_CQE_BUFFER_SHIFT) : -1;
+	bool more = flags & IORING_CQE_F_MORE;
+	if (bid >= 0) {
+		if (res > 0) {
+			u->lent = bid;
+			u->kept = false;
+			op->recv_done(op, u->bufs[bid], res);
+			if (u->kept) {
+				u->bufs[bid] = rg_slab_alloc(u->base.slab,
+							     u->base.buf_size,
+							     NULL);
+				u->kept = false;
+			}
+		}
+		if (u->bufs[bid])
+			give_buffer(u, bid);
+		else
+			u->holes++;
+		u->lent = -1;
+		if (res > 0) {
+			if (!more)
+				rearm(u, op);
+			return;
+		}
+	}
+	if (more)
+		return;
+	if (res == -ENOBUFS && !(op->flags & RG__IO_F_CANCELLED)) {
+		op->next = u->starved;
+		u->starved = op;
+		return;
+	}
+	finish(op, res);
+}
+
+static void on_cqe(struct rg__uring *u, struct rg__io_op *op, int res,
+		   unsigned flags)
+{
+	switch (op->kind) {
+	case RG__IO_RECV:
+		on_recv(u, op, res, flags);
+		return;
+	case RG__IO_ACCEPT:
+		if (res < 0) {
+			finish(op, res);
+			return;
+		}
+		op->done(op, res);
+		if (!(flags & IORING_CQE_F_MORE))
+			rearm(u, op);
+		return;
+	case RG__IO_SEND:
+		if (res > 0) {
+			op->off += (uint32_t)res;
+			if (op->off < op->len) {
+				rearm(u, op);
+				return;
+			}
+			res = (int)op->len;
+		}
+		finish(op, res);
+		return;
+	default:
+		finish(op, res);
+	}
+}
+
+static int uring_start(struct rg__io *io, struct rg__io_op *op)
+{
+	return arm(to_uring(io), op);
+}
+
+static bool unlink_op(struct rg__io_op **list, struct rg__io_op *op)
+{
+	for (; *list; list = &(*list)->next) {
+		if (*list == op) {
+			*list = op->next;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void uring_cancel(struct rg__io *io, struct rg__io_op *op)
+{
+	struct rg__uring *u = to_uring(io);
+	if (unlink_op(&u->starved, op)) {
+		report_later(u, op, -ECANCELED);
+		return;
+	}
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
+		io_uring_sqe_set_data(sqe, NULL);
+	}
+}
+
+static void uring_close(struct rg__io *io, int fd)
+{
+	struct rg__uring *u = to_uring(io);
+	for (struct rg__io_op **p = &u->starved; *p;) {
+		struct rg__io_op *op = *p;
+		if (op->fd == fd) {
+			*p = op->next;
+			report_later(u, op, -ECANCELED);
+		} else {
+			p = &op->next;
+		}
+	}
+	/* Cancel, then close, in order: a hard link runs the close even when
+	 * there was nothing to cancel (-ENOENT). The fd number cannot be
+	 * reused by an accept before the close runs, so the cancel cannot
+	 * reach another connection. */
+	struct io_uring_sqe *sqe = get_sqe(u);
+	if (sqe) {
+		io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data(sqe, NULL);
+		sqe->flags |= IOSQE_IO_HARDLINK;
+		sqe = get_sqe(u);
+	}
+	if (sqe) {
+		io_uring_prep_close(sqe, fd);
+		io_uring_sqe_set_data(sqe, NULL);
+	} else {
+		close(fd);
+	}
+}
+
+static void uring_buf_keep(struct rg__io *io, char *buf)
+{
+	struct rg__uring *u = to_uring(io);
+	if (u->lent >= 0 && u->bufs[u->lent] == buf)
+		u->kept = true;
+}
+
+static void uring_buf_free(struct rg__io *io, char *buf)
+{
+	struct rg__uring *u = to_uring(io);
+	if (u->holes) {
+		for (unsigned i = 0; i < u->nbufs; i++) {
+			if (!u->bufs[i]) {
+				u->bufs[i] = buf;
+				u->holes--;
+				give_buffer(u, (int)i);
+				return;
+			}
+		}
+	}
+	rg_slab_free(u->base.slab, buf, u->base.buf_size);
+}
+
+static int uring_wait(struct rg__io *io, int timeout_ms)
+{
+	struct rg__uring *u = to_uring(io);
+	struct __kernel_timespec ts, *tsp = NULL;
+	if (u->reports)
+		timeout_ms = 0;
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+		tsp = &ts;
+	}
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp,
+						   NULL);
+	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY)
+		return ret;
+
+	/* Copy the completions out and free the CQ before running callbacks,
+	 * which queue new work. */
+	struct {
+		uint64_t data;
+		int32_t res;
+		uint32_t flags;
+	} batch[RG__URING_BATCH];
+	unsigned n = 0, head;
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
+		if (n == RG__URING_BATCH)
+			break;
+		batch[n].data = cqe->user_data;
+		batch[n].res = cqe->res;
+		batch[n].flags = cqe->flags;
+		n++;
+	}
+	io_uring_cq_advance(&u->ring, n);
+
+	int ran = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!batch[i].data)
+			continue;
+		on_cqe(u, (struct rg__io_op *)(uintptr_t)batch[i].data,
+		       batch[i].res, batch[i].flags);
+		ran++;
+	}
+	while (u->reports) {
+		struct rg__io_op *op = u->reports;
+		u->reports = op->next;
+		finish(op, op->res);
+		ran++;
+	}
+	if (u->added) {
+		io_uring_buf_ring_advance(u->br, u->added);
+		u->added = 0;
+	}
+	if (u->starved && u->holes < u->nbufs) {
+		struct rg__io_op *op = u->starved;
+		u->starved = NULL;
+		while (op) {
+			struct rg__io_op *next = op->next;
+			rearm(u, op);
+			op = next;
+		}
+	}
+	return ran;
+}
+
+static void uring_destroy(struct rg__io *io)
+{
+	struct rg__uring *u = to_uring(io);
+	io_uring_queue_exit(&u->ring);
+	if (u->br)
+		munmap(u->br, u->br_bytes);
+	for (unsigned i = 0; u->bufs && i < u->nbufs; i++)
+		if (u->bufs[i])
+			rg_slab_free(u->base.slab, u->bufs[i], u->base.buf_size);
+	free(u->bufs);
+	free(u);
+}
+
+static struct rg__io *uring_create(const struct rg__io_config *cfg)
+{
+	struct rg__uring *u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->base = (struct rg__io){.be = &rg__io_uring_backend,
+				  .slab = cfg->slab,
+				  .buf_size = cfg->buffer_size};
+	u->lent = -1;
+	unsigned entries = cfg->entries ? cfg->entries : 256;
+	/* Multishot operations post many completions per submission: give
+	 * the CQ room for them. */
+	static const unsigned setups[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN,
+		0,
+	};
+	int err = -ENOSYS;
+	for (unsigned i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
+		struct io_uring_params p = {
+			.flags = setups[i] | IORING_SETUP_CQSIZE |
+				 IORING_SETUP_SUBMIT_ALL,
+			.cq_entries = entries * 8,
+		};
+		err = io_uring_queue_init_params(entries, &u->ring, &p);
+		if (err == 0)
+			break;
+	}
+	if (err < 0) {
+		free(u);
+		errno = -err;
+		return NULL;
+	}
+	io_uring_register_ring_fd(&u->ring); /* saves an fd lookup per enter */
+
+	u->nbufs = cfg->buffers ? cfg->buffers : 256;
+	if (u->nbufs & (u->nbufs - 1) || u->nbufs > 32768) {
+		err = -EINVAL;
+		goto fail;
+	}
+	u->br_bytes = u->nbufs * sizeof(struct io_uring_buf);
+	u->br = mmap(NULL, u->br_bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->br == MAP_FAILED) {
+		u->br = NULL;
+		err = -ENOMEM;
+		goto fail;
+	}
+	io_uring_buf_ring_init(u->br);
+	struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)u->br,
+				       .ring_entries = u->nbufs,
+				       .bgid = RG__URING_BGID};
+	err = io_uring_register_buf_ring(&u->ring, &reg, 0);
+	if (err < 0)
+		goto fail;
+	u->bufs = calloc(u->nbufs, sizeof(*u->bufs));
+	if (!u->bufs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < u->nbufs; i++) {
+		u->bufs[i] = rg_slab_alloc(cfg->slab, cfg->buffer_size, NULL);
+		if (!u->bufs[i]) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		give_buffer(u, (int)i);
+	}
+	io_uring_buf_ring_advance(u->br, u->added);
+	u->added = 0;
+	return &u->base;
+fail:
+	uring_destroy(&u->base);
+	errno = -err;
+	return NULL;
+}
+
+const struct rg__io_backend rg__io_uring_backend = {
+	.name = "io_uring",
+	.create = uring_create,
+	.destroy = uring_destroy,
+	.start = uring_start,
+	.cancel = uring_cancel,
+	.close = uring_close,
+	.wait = uring_wait,
+	.buf_keep = uring_buf_keep,
+	.buf_free = uring_buf_free,
+};
