@@ -168,14 +168,15 @@ $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_OBJ) -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-	set -e; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
-	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/; \
+	failed=; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t && \
+	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/ && \
 	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=8192 -timeout=10 -dict=tests/fuzz/http.dict \
 		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- \
-		$(FUZZ_DIR)/corpus/$$t; \
-	done
+		$(FUZZ_DIR)/corpus/$$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 
 # --- install -------------------------------------------------------------
 install: lib

@@ -1,6 +1,6 @@
-/* bench/parse.c: ns per request and MB/s of ringlet's request parser (SIMD
- * and forced-scalar paths) against picohttpparser and llhttp, measured in
- * the same run on four request shapes.
+/* bench/parse.c: ns per request and MB/s of ringlet's request parser (at
+ * each SIMD level the CPU has, scalar included) against picohttpparser and
+ * llhttp, measured in the same run on four request shapes.
  *
  * What each parser does per request, to be comparable with what a server
  * needs: ringlet parses the head (framing and well-known fields included)
@@ -31,60 +31,63 @@ struct shape {
 	const char *name;
 	const char *bytes;
 	size_t len;
-	size_t nfields;   /* expected, to check every parser before timing */
-	size_t body;      /* expected body bytes */
+	size_t nfields; /* expected, to check every parser before timing */
+	size_t body;	/* expected body bytes */
 };
 
-#define SHAPE(name, s, n, body) {name, s, sizeof(s) - 1, n, body}
+#define SHAPE(name, s, n, body)                                                \
+	{                                                                      \
+		name, s, sizeof(s) - 1, n, body                                \
+	}
 
 static const struct shape shapes[] = {
-	SHAPE("curl GET",
-	      "GET / HTTP/1.1\r\n"
-	      "Host: localhost:8080\r\n"
-	      "User-Agent: curl/7.88.1\r\n"
-	      "Accept: */*\r\n"
-	      "\r\n",
-	      3, 0),
-	SHAPE("browser GET",
-	      "GET /assets/js/app.min.js?v=3.14.1 HTTP/1.1\r\n"
-	      "Host: www.example.com\r\n"
-	      "Connection: keep-alive\r\n"
-	      "sec-ch-ua: \"Chromium\";v=\"122\", \"Not(A:Brand\";v=\"24\", "
-	      "\"Google Chrome\";v=\"122\"\r\n"
-	      "sec-ch-ua-mobile: ?0\r\n"
-	      "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
-	      "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 "
-	      "Safari/537.36\r\n"
-	      "sec-ch-ua-platform: \"Windows\"\r\n"
-	      "Accept: */*\r\n"
-	      "Sec-Fetch-Site: same-origin\r\n"
-	      "Sec-Fetch-Mode: no-cors\r\n"
-	      "Sec-Fetch-Dest: script\r\n"
-	      "Referer: https://www.example.com/products/index.html\r\n"
-	      "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-	      "Accept-Language: en-US,en;q=0.9,fr;q=0.8\r\n"
-	      "Cookie: _ga=GA1.2.1234567890.1700000000; "
-	      "session_id=8f14e45fceea167a5a36dedd4bea2543; "
-	      "csrftoken=Xk3j9Lq2Vb7Nw4Zr1Tt6Yp0Uo5Ii8Ee; theme=dark\r\n"
-	      "\r\n",
-	      14, 0),
-	/* The request of TechEmpower's plaintext test (wrk, pipeline.lua). */
-	SHAPE("TechEmpower plaintext",
-	      "GET /plaintext HTTP/1.1\r\n"
-	      "Host: tfb-server\r\n"
-	      "Accept: text/plain,text/html;q=0.9,application/xhtml+xml;"
-	      "q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n"
-	      "Connection: keep-alive\r\n"
-	      "\r\n",
-	      3, 0),
-	SHAPE("POST form",
-	      "POST /login HTTP/1.1\r\n"
-	      "Host: example.com\r\n"
-	      "Content-Type: application/x-www-form-urlencoded\r\n"
-	      "Content-Length: 31\r\n"
-	      "\r\n"
-	      "user=alice&password=s3cr3t&r=1",
-	      3, 31),
+    SHAPE("curl GET",
+	  "GET / HTTP/1.1\r\n"
+	  "Host: localhost:8080\r\n"
+	  "User-Agent: curl/7.88.1\r\n"
+	  "Accept: */*\r\n"
+	  "\r\n",
+	  3, 0),
+    SHAPE("browser GET",
+	  "GET /assets/js/app.min.js?v=3.14.1 HTTP/1.1\r\n"
+	  "Host: www.example.com\r\n"
+	  "Connection: keep-alive\r\n"
+	  "sec-ch-ua: \"Chromium\";v=\"122\", \"Not(A:Brand\";v=\"24\", "
+	  "\"Google Chrome\";v=\"122\"\r\n"
+	  "sec-ch-ua-mobile: ?0\r\n"
+	  "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+	  "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 "
+	  "Safari/537.36\r\n"
+	  "sec-ch-ua-platform: \"Windows\"\r\n"
+	  "Accept: */*\r\n"
+	  "Sec-Fetch-Site: same-origin\r\n"
+	  "Sec-Fetch-Mode: no-cors\r\n"
+	  "Sec-Fetch-Dest: script\r\n"
+	  "Referer: https://www.example.com/products/index.html\r\n"
+	  "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+	  "Accept-Language: en-US,en;q=0.9,fr;q=0.8\r\n"
+	  "Cookie: _ga=GA1.2.1234567890.1700000000; "
+	  "session_id=8f14e45fceea167a5a36dedd4bea2543; "
+	  "csrftoken=Xk3j9Lq2Vb7Nw4Zr1Tt6Yp0Uo5Ii8Ee; theme=dark\r\n"
+	  "\r\n",
+	  14, 0),
+    /* The request of TechEmpower's plaintext test (wrk, pipeline.lua). */
+    SHAPE("TechEmpower plaintext",
+	  "GET /plaintext HTTP/1.1\r\n"
+	  "Host: tfb-server\r\n"
+	  "Accept: text/plain,text/html;q=0.9,application/xhtml+xml;"
+	  "q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n"
+	  "Connection: keep-alive\r\n"
+	  "\r\n",
+	  3, 0),
+    SHAPE("POST form",
+	  "POST /login HTTP/1.1\r\n"
+	  "Host: example.com\r\n"
+	  "Content-Type: application/x-www-form-urlencoded\r\n"
+	  "Content-Length: 30\r\n"
+	  "\r\n"
+	  "user=alice&password=s3cr3t&r=1",
+	  3, 30),
 };
 
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
@@ -121,7 +124,7 @@ static size_t parse_ringlet(const struct shape *s)
 	int rc = rg__parse_request(&p, arena, s->bytes, s->len, &req);
 	size_t body = req.body == RG__BODY_LENGTH ? req.content_length : 0;
 	size_t r = rc > 0 && (size_t)rc + body == s->len ? req.nheaders + body
-						       : (size_t)-1;
+							 : (size_t)-1;
 	rg_arena_reset(arena);
 	return r;
 }
@@ -135,9 +138,9 @@ static size_t parse_pico(const struct shape *s)
 	size_t method_len, path_len, nfields = MAX_FIELDS;
 	int minor;
 	struct phr_header fields[MAX_FIELDS];
-	int rc = phr_parse_request(s->bytes, s->len, &method, &method_len,
-				   &path, &path_len, &minor, fields, &nfields,
-				   0);
+	int rc =
+	    phr_parse_request(s->bytes, s->len, &method, &method_len, &path,
+			      &path_len, &minor, fields, &nfields, 0);
 	if (rc <= 0)
 		return (size_t)-1;
 	size_t body = 0;
@@ -277,14 +280,9 @@ static double best_ns(parse_fn fn, const struct shape *s)
 struct parser {
 	const char *name;
 	parse_fn fn;
-	int scalar;          /* force ringlet's scalar path */
+	enum rg__simd level; /* ringlet's scanners while this one runs */
 	const char *skipped; /* why it does not run, or NULL */
 };
-
-static void set_scalar(int on)
-{
-	rg__parser_force_scalar(on != 0);
-}
 
 int main(void)
 {
@@ -298,25 +296,30 @@ int main(void)
 	llhttp_setup();
 
 	static const char *const levels[] = {"scalar", "SSE4.2", "AVX2"};
-	char simd_name[64];
-	snprintf(simd_name, sizeof(simd_name), "ringlet (%s)",
-		 levels[rg__simd_best()]);
+	enum rg__simd best = rg__simd_best();
+	char names[3][32];
+	for (int l = 0; l < 3; l++)
+		snprintf(names[l], sizeof(names[l]), "ringlet (%s)", levels[l]);
 	char llhttp_name[64];
 	snprintf(llhttp_name, sizeof(llhttp_name), "llhttp %d.%d.%d",
 		 LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
 		 LLHTTP_VERSION_PATCH);
-	struct parser parsers[] = {
-		{simd_name, parse_ringlet, 0, NULL},
-		{"ringlet (scalar)", parse_ringlet, 1, NULL},
+	/* The best level first: ratios are against it. */
+	struct parser parsers[6];
+	size_t nparsers = 0;
+	for (int l = (int)best; l >= RG__SIMD_SCALAR; l--)
+		parsers[nparsers++] = (struct parser){names[l], parse_ringlet,
+						      (enum rg__simd)l, NULL};
 #ifdef RG_BENCH_PICO
-		{"picohttpparser", parse_pico, 0, NULL},
+	parsers[nparsers++] =
+	    (struct parser){"picohttpparser", parse_pico, best, NULL};
 #else
-		{"picohttpparser", NULL, 0,
-		 "skipped (libh2o-dev ships no picohttpparser.h)"},
+	parsers[nparsers++] =
+	    (struct parser){"picohttpparser", NULL, best,
+			    "skipped (libh2o-dev ships no picohttpparser.h)"};
 #endif
-		{llhttp_name, parse_llhttp, 0, NULL},
-	};
-	const size_t nparsers = sizeof(parsers) / sizeof(parsers[0]);
+	parsers[nparsers++] =
+	    (struct parser){llhttp_name, parse_llhttp, best, NULL};
 
 	/* Every parser must accept every shape, with the same fields and
 	 * body, before anything is timed. */
@@ -324,19 +327,18 @@ int main(void)
 		for (size_t j = 0; j < nparsers; j++) {
 			if (parsers[j].skipped)
 				continue;
-			set_scalar(parsers[j].scalar);
+			rg__simd_select(parsers[j].level);
 			if (parsers[j].fn(&shapes[i]) !=
 			    shapes[i].nfields + shapes[i].body)
-				die(parsers[j].name, &shapes[i],
-				    "wrong parse");
+				die(parsers[j].name, &shapes[i], "wrong parse");
 		}
 	}
-	set_scalar(0);
+	rg__simd_select(best);
 
 	printf("request parsing: ns per request, best of %d x %d; MB/s of "
 	       "request bytes;\nratio = peer ns / ringlet (%s) ns, above 1: "
 	       "ringlet faster\n\n",
-	       REPS, ITERATIONS, levels[rg__simd_best()]);
+	       REPS, ITERATIONS, levels[best]);
 	printf("%-22s %-18s %6s %9s %9s %8s\n", "request", "parser", "bytes",
 	       "ns/req", "MB/s", "ratio");
 	for (size_t i = 0; i < NSHAPES; i++) {
@@ -349,9 +351,9 @@ int main(void)
 				printf("%s\n", p->skipped);
 				continue;
 			}
-			set_scalar(p->scalar);
+			rg__simd_select(p->level);
 			double ns = best_ns(p->fn, s);
-			set_scalar(0);
+			rg__simd_select(best);
 			if (j == 0)
 				ringlet_ns = ns;
 			printf("%6zu %9.1f %9.1f", s->len, ns,

@@ -80,7 +80,8 @@ void *rg__coro_data(const struct rg__coro *coro);
 void rg__coro_set_data(struct rg__coro *coro, void *data);
 
 /* ------------------------------------------------------------------------
- * Context switch (coro_switch.c), for coro.c only.
+ * Context switch (coro_switch.c), for coro.c, and for the test and bench
+ * that probe the switch alone.
  *
  * x86-64 and aarch64 have hand-written switches; RG_CORO_UCONTEXT (or any
  * other architecture) selects the portable makecontext/swapcontext one,

@@ -16,16 +16,16 @@
 
 enum {
 	/* chunk-size [ chunk-ext ] CRLF; counted in line_bytes */
-	CH_SIZE_FIRST, /* the first hex digit */
-	CH_SIZE,       /* more hex digits */
-	CH_EXT_BWS,    /* BWS after the size or a value: ';' must follow */
+	CH_SIZE_FIRST,	 /* the first hex digit */
+	CH_SIZE,	 /* more hex digits */
+	CH_EXT_BWS,	 /* BWS after the size or a value: ';' must follow */
 	CH_EXT_NAME_BWS, /* after ';' */
 	CH_EXT_NAME,
-	CH_EXT_NAME_END, /* BWS after a name: '=' or ';' must follow */
+	CH_EXT_NAME_END,  /* BWS after a name: '=' or ';' must follow */
 	CH_EXT_VALUE_BWS, /* after '=' */
-	CH_EXT_VALUE,     /* a token */
-	CH_EXT_QUOTED,    /* in a quoted-string */
-	CH_EXT_QPAIR,     /* after '\' in a quoted-string */
+	CH_EXT_VALUE,	  /* a token */
+	CH_EXT_QUOTED,	  /* in a quoted-string */
+	CH_EXT_QPAIR,	  /* after '\' in a quoted-string */
 	CH_EXT_VALUE_END, /* after the closing quote */
 	CH_SIZE_LF,
 	/* chunk-data CRLF */

@@ -16,7 +16,7 @@ enum {
 	RG__C_HEX = 0x08,    /* HEXDIG, either case */
 	RG__C_OWS = 0x10,    /* SP or HTAB */
 	RG__C_QDTEXT = 0x20, /* quoted-string text (RFC 9110 5.6.4) */
-	RG__C_REGNAME = 0x40 /* reg-name byte: unreserved, sub-delims, '%' */
+	RG__C_REGNAME = 0x40 /* reg-name byte but '%': unreserved, sub-delims */
 };
 
 extern const uint8_t rg__http_class[256];
@@ -47,6 +47,31 @@ enum rg__simd rg__simd_best(void);
  * false: back to the best level the CPU supports. */
 void rg__parser_force_scalar(bool on);
 
+/* Class masks of 64 bytes: bit i of `token` is set when p[i] is not a
+ * tchar, of `value` when p[i] is not a field-value byte (so CR, LF and the
+ * CTLs a value may not hold); in both for every i from end - p on. */
+struct rg__masks {
+	uint64_t token, value;
+};
+
+/* The masks of the 64 bytes at p; bytes from `lo` (<= p) to `end` may be
+ * read. Returned by value: they stay in registers. */
+struct rg__masks rg__classify64_any(const char *lo, const char *p,
+				    const char *end);
+#if defined(__x86_64__)
+struct rg__masks rg__classify64_avx2(const char *p);
+#endif
+
+static inline struct rg__masks rg__classify64(const char *lo, const char *p,
+					      const char *end)
+{
+#if defined(__x86_64__)
+	if (end - p >= 64 && rg__simd_level == RG__SIMD_AVX2)
+		return rg__classify64_avx2(p);
+#endif
+	return rg__classify64_any(lo, p, end);
+}
+
 /* SIMD scanners: the first byte of [p, end) outside the class, or `end`.
  * They need end - p >= 16 and never read outside [p, end). */
 #if defined(__x86_64__)
@@ -56,12 +81,12 @@ const char *rg__scan_target_sse42(const char *p, const char *end);
 const char *rg__scan_token_avx2(const char *p, const char *end);
 const char *rg__scan_value_avx2(const char *p, const char *end);
 const char *rg__scan_target_avx2(const char *p, const char *end);
-#define RG__SCAN_SIMD(name, p, end)                                          \
-	do {                                                                 \
-		if ((end) - (p) >= 16 && rg__simd_level != RG__SIMD_SCALAR)  \
-			return rg__simd_level == RG__SIMD_AVX2               \
-				       ? rg__scan_##name##_avx2((p), (end))  \
-				       : rg__scan_##name##_sse42((p), (end)); \
+#define RG__SCAN_SIMD(name, p, end)                                            \
+	do {                                                                   \
+		if ((end) - (p) >= 16 && rg__simd_level != RG__SIMD_SCALAR)    \
+			return rg__simd_level == RG__SIMD_AVX2                 \
+				   ? rg__scan_##name##_avx2((p), (end))        \
+				   : rg__scan_##name##_sse42((p), (end));      \
 	} while (0)
 #else
 #define RG__SCAN_SIMD(name, p, end) ((void)0)

@@ -7,11 +7,12 @@
  * are reachable within -max_len) and a little-endian 16-bit number picking
  * the point where the stream is also cut in two.
  *
- * Every head and every chunked body is parsed three ways and must come out
- * the same: in one piece; cut in two, each piece in its own exactly-sized
- * buffer (so a read past what was given, or a pointer kept from an earlier
- * call, is caught by ASan or by the comparison); and on the scalar path.
- * Any difference or broken invariant calls abort(). */
+ * Every head is parsed in one piece; cut in two, each piece in its own
+ * exactly-sized buffer (so a read past what was given, or a pointer kept
+ * from an earlier call, is caught by ASan or by the comparison); and in one
+ * piece again with every other SIMD level the CPU has (scalar, SSE4.2).
+ * Every chunked body is decoded in one piece and cut in two. All must come
+ * out the same; any difference or broken invariant calls abort(). */
 #include "http/parser.h"
 #include "http/scan.h"
 #include "ringlet.h"
@@ -27,13 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_MESSAGES 16
 
 static const struct rg__parse_limits small_limits = {
-	.max_request_line = 64,
-	.max_head = 256,
-	.max_headers = 8,
-	.max_body = 64,
+    .max_request_line = 64,
+    .max_head = 256,
+    .max_headers = 8,
+    .max_body = 64,
 };
 
 static struct rg_pool *blocks;
+static enum rg__simd best_level;
 
 static void fail(const char *what)
 {
@@ -41,10 +43,10 @@ static void fail(const char *what)
 	abort();
 }
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			fail("check failed: " #cond);                        \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			fail("check failed: " #cond);                          \
 	} while (0)
 
 static bool status_allowed(int status)
@@ -58,9 +60,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	struct rg_pool_config cfg = {
-		.object_size = 16384, .initial = 4, .grow_by = 4, .max = 64};
+	    .object_size = 16384, .initial = 4, .grow_by = 4, .max = 64};
 	blocks = rg_pool_create(&cfg, NULL);
 	CHECK(blocks != NULL);
+	best_level = rg__simd_best();
 	/* The error table: every error maps to one of the statuses a
 	 * parser may answer, with a message; 503 only for the arena running
 	 * out, which the pool above is large enough never to see (so the
@@ -113,17 +116,17 @@ static void check_head(const struct rg__request *req, const char *buf,
 		CHECK(req->headers[i].name.len > 0);
 	}
 	static const char *const known[RG__H_COUNT] = {
-		[RG__H_HOST] = "host",
-		[RG__H_CONTENT_LENGTH] = "content-length",
-		[RG__H_TRANSFER_ENCODING] = "transfer-encoding",
-		[RG__H_CONNECTION] = "connection",
-		[RG__H_EXPECT] = "expect",
-		[RG__H_CONTENT_TYPE] = "content-type",
-		[RG__H_ACCEPT_ENCODING] = "accept-encoding",
-		[RG__H_IF_NONE_MATCH] = "if-none-match",
-		[RG__H_IF_MODIFIED_SINCE] = "if-modified-since",
-		[RG__H_RANGE] = "range",
-		[RG__H_UPGRADE] = "upgrade",
+	    [RG__H_HOST] = "host",
+	    [RG__H_CONTENT_LENGTH] = "content-length",
+	    [RG__H_TRANSFER_ENCODING] = "transfer-encoding",
+	    [RG__H_CONNECTION] = "connection",
+	    [RG__H_EXPECT] = "expect",
+	    [RG__H_CONTENT_TYPE] = "content-type",
+	    [RG__H_ACCEPT_ENCODING] = "accept-encoding",
+	    [RG__H_IF_NONE_MATCH] = "if-none-match",
+	    [RG__H_IF_MODIFIED_SINCE] = "if-modified-since",
+	    [RG__H_RANGE] = "range",
+	    [RG__H_UPGRADE] = "upgrade",
 	};
 	for (int id = 0; id < RG__H_COUNT; id++) {
 		int k = req->known[id];
@@ -132,12 +135,10 @@ static void check_head(const struct rg__request *req, const char *buf,
 			CHECK(str_is(req->headers[k].name, known[id]));
 			/* the first occurrence */
 			for (int j = 0; j < k; j++)
-				CHECK(!str_is(req->headers[j].name,
-					      known[id]));
+				CHECK(!str_is(req->headers[j].name, known[id]));
 		} else {
 			for (uint32_t j = 0; j < req->nheaders; j++)
-				CHECK(!str_is(req->headers[j].name,
-					      known[id]));
+				CHECK(!str_is(req->headers[j].name, known[id]));
 		}
 	}
 	/* RFC 9112 3.2: HTTP/1.1 needs Host; 6.1: Content-Length with
@@ -151,7 +152,8 @@ static void check_head(const struct rg__request *req, const char *buf,
 		break;
 	case RG__BODY_LENGTH:
 		CHECK(req->known[RG__H_CONTENT_LENGTH] >= 0);
-		CHECK(lim->max_body == 0 || req->content_length <= lim->max_body);
+		CHECK(lim->max_body == 0 ||
+		      req->content_length <= lim->max_body);
 		break;
 	case RG__BODY_CHUNKED:
 		CHECK(req->known[RG__H_TRANSFER_ENCODING] >= 0);
@@ -164,11 +166,11 @@ static void check_head(const struct rg__request *req, const char *buf,
 		enum rg_method id;
 		const char *name;
 	} methods[] = {
-		{RG_METHOD_GET, "GET"},         {RG_METHOD_HEAD, "HEAD"},
-		{RG_METHOD_POST, "POST"},       {RG_METHOD_PUT, "PUT"},
-		{RG_METHOD_DELETE, "DELETE"},   {RG_METHOD_OPTIONS, "OPTIONS"},
-		{RG_METHOD_PATCH, "PATCH"},     {RG_METHOD_CONNECT, "CONNECT"},
-		{RG_METHOD_TRACE, "TRACE"},
+	    {RG_METHOD_GET, "GET"},	  {RG_METHOD_HEAD, "HEAD"},
+	    {RG_METHOD_POST, "POST"},	  {RG_METHOD_PUT, "PUT"},
+	    {RG_METHOD_DELETE, "DELETE"}, {RG_METHOD_OPTIONS, "OPTIONS"},
+	    {RG_METHOD_PATCH, "PATCH"},	  {RG_METHOD_CONNECT, "CONNECT"},
+	    {RG_METHOD_TRACE, "TRACE"},
 	};
 	/* Methods are case-sensitive (RFC 9110 9.1). */
 	enum rg_method want = RG_METHOD_OTHER;
@@ -177,6 +179,19 @@ static void check_head(const struct rg__request *req, const char *buf,
 		    !memcmp(req->method.ptr, methods[i].name, req->method.len))
 			want = methods[i].id;
 	CHECK(req->method_id == want);
+	/* The lookup finds the first field of each name. */
+	for (uint32_t i = 0; i < req->nheaders; i++) {
+		const struct rg_header *h = &req->headers[i];
+		const struct rg_header *found =
+		    rg__request_header(req, h->name.ptr, h->name.len);
+		CHECK(found != NULL && found <= h);
+		CHECK(found->name.len == h->name.len &&
+		      !strncasecmp(found->name.ptr, h->name.ptr, h->name.len));
+		for (const struct rg_header *o = req->headers; o < found; o++)
+			CHECK(
+			    o->name.len != h->name.len ||
+			    strncasecmp(o->name.ptr, h->name.ptr, h->name.len));
+	}
 }
 
 static void check_rc(int rc, size_t len)
@@ -229,8 +244,8 @@ static void check_same(int ra, const struct rg__request *a, const char *ab,
 	      a->content_length == b->content_length);
 	CHECK(a->nheaders == b->nheaders);
 	for (uint32_t i = 0; i < a->nheaders; i++) {
-		CHECK(same_slice(a->headers[i].name, ab, b->headers[i].name,
-				 bb, n));
+		CHECK(same_slice(a->headers[i].name, ab, b->headers[i].name, bb,
+				 n));
 		CHECK(same_slice(a->headers[i].value, ab, b->headers[i].value,
 				 bb, n));
 	}
@@ -284,8 +299,9 @@ static ssize_t chunked_both(const char *in, size_t len, size_t cut,
 			CHECK(db <= (size_t)rb);
 	}
 	if (consumed != r1 || (r1 >= 0 && done1 != done2)) {
-		fprintf(stderr, "fuzz_request: chunked cut at %zu: %zd/%d vs "
-				"%zd/%d\n",
+		fprintf(stderr,
+			"fuzz_request: chunked cut at %zu: %zd/%d vs "
+			"%zd/%d\n",
 			cut, r1, done1, consumed, done2);
 		abort();
 	}
@@ -310,13 +326,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags = data[len];
 	size_t cut = (size_t)(data[len + 1] | data[len + 2] << 8);
 	const struct rg__parse_limits *lim =
-		flags & 1 ? &small_limits : &rg__default_limits;
+	    flags & 1 ? &small_limits : &rg__default_limits;
 
 	/* Exactly sized, so that ASan sees any read past the end. */
 	char *stream = dup_exact((const char *)data, len);
 	struct rg_arena *arena = rg_arena_create(blocks, NULL);
 	CHECK(arena != NULL);
-	struct rg__parser one, two, scalar;
+	struct rg__parser one, two, other;
 	rg__parser_init(&one, lim);
 	size_t pos = 0;
 
@@ -348,11 +364,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(piece);
 		free(whole);
 
-		rg__parser_force_scalar(true);
-		rg__parser_init(&scalar, lim);
-		int rs = rg__parse_request(&scalar, arena, buf, avail, &r3);
-		rg__parser_force_scalar(false);
-		check_same(rc, &r1, buf, rs, &r3, buf, "scalar path");
+		for (int level = RG__SIMD_SCALAR; level < (int)best_level;
+		     level++) {
+			rg__simd_select((enum rg__simd)level);
+			rg__parser_init(&other, lim);
+			int rs =
+			    rg__parse_request(&other, arena, buf, avail, &r3);
+			rg__simd_select(best_level);
+			check_same(rc, &r1, buf, rs, &r3, buf,
+				   level == RG__SIMD_SCALAR ? "scalar path"
+							    : "SSE4.2 path");
+		}
 
 		if (rc <= 0)
 			break;

@@ -27,111 +27,112 @@ struct crow {
 	uint64_t max_body;    /* 0: 1 MiB (the default limit) */
 	uint32_t max_trailer; /* 0: the decoder's default */
 	size_t consumed;      /* 0: all of raw */
-	bool open;            /* valid but not finished: more is needed */
+	bool open;	      /* valid but not finished: more is needed */
 };
 
 #define RAW(s) .raw = s, .len = sizeof(s) - 1
 #define BODY(s) .body = s, .body_len = sizeof(s) - 1
-#define OK(nm, s, b, ...) {.name = nm, RAW(s), BODY(b), __VA_ARGS__}
-#define BAD(nm, s, e, st, ...)                                               \
-	{.name = nm, RAW(s), .err = e, .status = st, __VA_ARGS__}
+#define OK(nm, s, b, ...)                                                      \
+	{                                                                      \
+		.name = nm, RAW(s), BODY(b), __VA_ARGS__                       \
+	}
+#define BAD(nm, s, e, st, ...)                                                 \
+	{                                                                      \
+		.name = nm, RAW(s), .err = e, .status = st, __VA_ARGS__        \
+	}
 
 static const struct crow rows[] = {
-	OK("one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello"),
-	OK("several chunks", "5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n",
-	   "hello world"),
-	OK("hex digits, both cases",
-	   "A\r\n0123456789\r\na\r\nabcdefghij\r\nF\r\n0123456789abcde\r\n"
-	   "0\r\n\r\n",
-	   "0123456789abcdefghij0123456789abcde"),
-	OK("empty body", "0\r\n\r\n", ""),
-	OK("leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello"),
-	OK("16 hex digits", "0000000000000005\r\nhello\r\n0\r\n\r\n", "hello"),
-	OK("extension", "5;name=value\r\nhello\r\n0;last\r\n\r\n", "hello"),
-	OK("extensions, several", "5;a;b=c;d=\"e f\"\r\nhello\r\n0\r\n\r\n",
-	   "hello"),
-	OK("extension, quoted-pair and ';' in quotes",
-	   "5;n=\"a;b\\\"c\\\\\"\r\nhello\r\n0\r\n\r\n", "hello"),
-	OK("extension, BWS", "5 \t; a = b ;c\r\nhello\r\n0\r\n\r\n", "hello"),
-	OK("extension, obs-text in quotes", "5;n=\"\xc3\xa9\"\r\nhello\r\n0\r\n\r\n",
-	   "hello"),
-	OK("trailer fields",
-	   "5\r\nhello\r\n0\r\nX-Sum: abc\r\nY:\r\nZ: \t a\tb \xc3\xa9\r\n\r\n",
-	   "hello"),
-	OK("data holding CRLFs", "4\r\n\r\n\r\n\r\n0\r\n\r\n", "\r\n\r\n"),
-	OK("data holding NUL bytes", "3\r\n\0\0\0\r\n0\r\n\r\n", "\0\0\0"),
-	OK("long chunk", "40\r\n0123456789abcdef0123456789abcdef0123456789abcdef"
-			 "0123456789abcdef\r\n0\r\n\r\n",
-	   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
-	OK("pipelined request after the body",
-	   "5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n", "hello",
-	   .consumed = 15),
-	OK("body at max_body", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
-	   "helloworld", .max_body = 10),
-	OK("trailer at max_trailer", "0\r\nX: 12345\r\n\r\n", "",
-	   .max_trailer = 12),
-	OK("unlimited body, huge size line", "ffffffffffffffff\r\nabc", "abc",
-	   .max_body = UINT64_MAX, .open = true),
-	OK("incomplete: in a size line", "5\r\nhello\r\n1", "hello",
-	   .open = true),
-	OK("incomplete: in the trailers", "0\r\nX: y\r\n", "", .open = true),
+    OK("one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello"),
+    OK("several chunks", "5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n",
+       "hello world"),
+    OK("hex digits, both cases",
+       "A\r\n0123456789\r\na\r\nabcdefghij\r\nF\r\n0123456789abcde\r\n"
+       "0\r\n\r\n",
+       "0123456789abcdefghij0123456789abcde"),
+    OK("empty body", "0\r\n\r\n", ""),
+    OK("leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello"),
+    OK("16 hex digits", "0000000000000005\r\nhello\r\n0\r\n\r\n", "hello"),
+    OK("extension", "5;name=value\r\nhello\r\n0;last\r\n\r\n", "hello"),
+    OK("extensions, several", "5;a;b=c;d=\"e f\"\r\nhello\r\n0\r\n\r\n",
+       "hello"),
+    OK("extension, quoted-pair and ';' in quotes",
+       "5;n=\"a;b\\\"c\\\\\"\r\nhello\r\n0\r\n\r\n", "hello"),
+    OK("extension, BWS", "5 \t; a = b ;c\r\nhello\r\n0\r\n\r\n", "hello"),
+    OK("extension, obs-text in quotes",
+       "5;n=\"\xc3\xa9\"\r\nhello\r\n0\r\n\r\n", "hello"),
+    OK("trailer fields",
+       "5\r\nhello\r\n0\r\nX-Sum: abc\r\nY:\r\nZ: \t a\tb \xc3\xa9\r\n\r\n",
+       "hello"),
+    OK("data holding CRLFs", "4\r\n\r\n\r\n\r\n0\r\n\r\n", "\r\n\r\n"),
+    OK("data holding NUL bytes", "3\r\n\0\0\0\r\n0\r\n\r\n", "\0\0\0"),
+    OK("long chunk",
+       "40\r\n0123456789abcdef0123456789abcdef0123456789abcdef"
+       "0123456789abcdef\r\n0\r\n\r\n",
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+    OK("pipelined request after the body",
+       "5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n", "hello",
+       .consumed = 15),
+    OK("body at max_body", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
+       "helloworld", .max_body = 10),
+    OK("trailer at max_trailer", "0\r\nX: 12345\r\n\r\n", "",
+       .max_trailer = 12),
+    OK("unlimited body, huge size line", "ffffffffffffffff\r\nabc", "abc",
+       .max_body = UINT64_MAX, .open = true),
+    OK("incomplete: in a size line", "5\r\nhello\r\n1", "hello", .open = true),
+    OK("incomplete: in the trailers", "0\r\nX: y\r\n", "", .open = true),
 
-	BAD("size not hex", "x\r\nhello\r\n0\r\n\r\n", RG__E_CHUNK_SIZE, 400),
-	BAD("empty size line", "\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
-	BAD("negative size", "-5\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
-	BAD("0x prefix", "0x5\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
-	BAD("17 hex digits", "00000000000000005\r\nhello\r\n", RG__E_CHUNK_SIZE,
-	    400),
-	BAD("size overflows 64 bits", "10000000000000000\r\n", RG__E_CHUNK_SIZE,
-	    400, .max_body = UINT64_MAX),
-	BAD("size over max_body", "ffffffffffffffff\r\n", RG__E_BODY_TOO_LARGE,
-	    413),
-	BAD("size over a small max_body", "b\r\nhello world\r\n0\r\n\r\n",
-	    RG__E_BODY_TOO_LARGE, 413, .max_body = 10),
-	BAD("total over max_body", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-	    RG__E_BODY_TOO_LARGE, 413, .max_body = 10),
-	BAD("data longer than the size", "5\r\nhelloX\r\n0\r\n\r\n",
-	    RG__E_CHUNK_DATA_END, 400),
-	BAD("no CRLF after the data", "5\r\nhello0\r\n\r\n",
-	    RG__E_CHUNK_DATA_END, 400),
-	BAD("bare LF after the size", "5\nhello\r\n0\r\n\r\n", RG__E_LINE_ENDING,
-	    400),
-	BAD("bare LF after an extension", "5;a=b\nhello\r\n0\r\n\r\n",
-	    RG__E_LINE_ENDING, 400),
-	BAD("bare CR after the size", "5\rhello\r\n0\r\n\r\n",
-	    RG__E_LINE_ENDING, 400),
-	BAD("bare LF after the data", "5\r\nhello\n0\r\n\r\n",
-	    RG__E_LINE_ENDING, 400),
-	BAD("bare CR after the data", "5\r\nhello\rX0\r\n\r\n",
-	    RG__E_LINE_ENDING, 400),
-	BAD("bare LF at the end", "0\r\n\n", RG__E_LINE_ENDING, 400),
-	BAD("CR CR at the end", "0\r\n\r\r", RG__E_LINE_ENDING, 400),
-	BAD("bare LF after a trailer", "0\r\nX: a\n\r\n", RG__E_LINE_ENDING, 400),
-	BAD("whitespace after the size", "5 \r\nhello\r\n0\r\n\r\n",
-	    RG__E_CHUNK_EXT, 400),
-	BAD("';' without a name", "5;\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
-	BAD("extension without a name", "5;=a\r\nhello\r\n", RG__E_CHUNK_EXT,
-	    400),
-	BAD("extension without a value", "5;a=\r\nhello\r\n", RG__E_CHUNK_EXT,
-	    400),
-	BAD("extension name then space", "5;a \r\nhello\r\n", RG__E_CHUNK_EXT,
-	    400),
-	BAD("extension value with a space", "5;a=b c\r\nhello\r\n",
-	    RG__E_CHUNK_EXT, 400),
-	BAD("unterminated quoted value", "5;a=\"b\r\nhello\r\n", RG__E_CHUNK_EXT,
-	    400),
-	BAD("NUL in an extension", "5;a\0\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
-	BAD("CTL in a quoted value", "5;a=\"\x01\"\r\nhello\r\n",
-	    RG__E_CHUNK_EXT, 400),
-	BAD("trailer obs-fold", "0\r\nX: a\r\n b\r\n\r\n", RG__E_TRAILER, 400),
-	BAD("trailer without colon", "0\r\nXa\r\n\r\n", RG__E_TRAILER, 400),
-	BAD("trailer space before colon", "0\r\nX : a\r\n\r\n", RG__E_TRAILER,
-	    400),
-	BAD("trailer empty name", "0\r\n: a\r\n\r\n", RG__E_TRAILER, 400),
-	BAD("trailer NUL in value", "0\r\nX: a\0\r\n\r\n", RG__E_TRAILER, 400),
-	BAD("trailer DEL in value", "0\r\nX: a\x7f\r\n\r\n", RG__E_TRAILER, 400),
-	BAD("trailer over max_trailer", "0\r\nX: 123456\r\n\r\n",
-	    RG__E_TRAILER_TOO_LARGE, 431, .max_trailer = 12),
+    BAD("size not hex", "x\r\nhello\r\n0\r\n\r\n", RG__E_CHUNK_SIZE, 400),
+    BAD("empty size line", "\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
+    BAD("negative size", "-5\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
+    BAD("0x prefix", "0x5\r\nhello\r\n", RG__E_CHUNK_SIZE, 400),
+    BAD("17 hex digits", "00000000000000005\r\nhello\r\n", RG__E_CHUNK_SIZE,
+	400),
+    BAD("size overflows 64 bits", "10000000000000000\r\n", RG__E_CHUNK_SIZE,
+	400, .max_body = UINT64_MAX),
+    BAD("size over max_body", "ffffffffffffffff\r\n", RG__E_BODY_TOO_LARGE,
+	413),
+    BAD("size over a small max_body", "b\r\nhello world\r\n0\r\n\r\n",
+	RG__E_BODY_TOO_LARGE, 413, .max_body = 10),
+    BAD("total over max_body", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	RG__E_BODY_TOO_LARGE, 413, .max_body = 10),
+    BAD("data longer than the size", "5\r\nhelloX\r\n0\r\n\r\n",
+	RG__E_CHUNK_DATA_END, 400),
+    BAD("no CRLF after the data", "5\r\nhello0\r\n\r\n", RG__E_CHUNK_DATA_END,
+	400),
+    BAD("bare LF after the size", "5\nhello\r\n0\r\n\r\n", RG__E_LINE_ENDING,
+	400),
+    BAD("bare LF after an extension", "5;a=b\nhello\r\n0\r\n\r\n",
+	RG__E_LINE_ENDING, 400),
+    BAD("bare CR after the size", "5\rhello\r\n0\r\n\r\n", RG__E_LINE_ENDING,
+	400),
+    BAD("bare LF after the data", "5\r\nhello\n0\r\n\r\n", RG__E_LINE_ENDING,
+	400),
+    BAD("bare CR after the data", "5\r\nhello\rX0\r\n\r\n", RG__E_LINE_ENDING,
+	400),
+    BAD("bare LF at the end", "0\r\n\n", RG__E_LINE_ENDING, 400),
+    BAD("CR CR at the end", "0\r\n\r\r", RG__E_LINE_ENDING, 400),
+    BAD("bare LF after a trailer", "0\r\nX: a\n\r\n", RG__E_LINE_ENDING, 400),
+    BAD("whitespace after the size", "5 \r\nhello\r\n0\r\n\r\n",
+	RG__E_CHUNK_EXT, 400),
+    BAD("';' without a name", "5;\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
+    BAD("extension without a name", "5;=a\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
+    BAD("extension without a value", "5;a=\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
+    BAD("extension name then space", "5;a \r\nhello\r\n", RG__E_CHUNK_EXT, 400),
+    BAD("extension value with a space", "5;a=b c\r\nhello\r\n", RG__E_CHUNK_EXT,
+	400),
+    BAD("unterminated quoted value", "5;a=\"b\r\nhello\r\n", RG__E_CHUNK_EXT,
+	400),
+    BAD("NUL in an extension", "5;a\0\r\nhello\r\n", RG__E_CHUNK_EXT, 400),
+    BAD("CTL in a quoted value", "5;a=\"\x01\"\r\nhello\r\n", RG__E_CHUNK_EXT,
+	400),
+    BAD("trailer obs-fold", "0\r\nX: a\r\n b\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer without colon", "0\r\nXa\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer space before colon", "0\r\nX : a\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer empty name", "0\r\n: a\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer NUL in value", "0\r\nX: a\0\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer DEL in value", "0\r\nX: a\x7f\r\n\r\n", RG__E_TRAILER, 400),
+    BAD("trailer over max_trailer", "0\r\nX: 123456\r\n\r\n",
+	RG__E_TRAILER_TOO_LARGE, 431, .max_trailer = 12),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -210,14 +211,14 @@ static void check(const struct crow *row, const struct outcome *o,
 		if (o->err != -(ssize_t)row->err)
 			fail_msg("%s: got %zd (%s), want %s", how, o->err,
 				 o->err ? rg__http_error_reason(
-						  (enum rg__http_error)-o->err)
+					      (enum rg__http_error) - o->err)
 					: "no error",
 				 rg__http_error_reason(row->err));
 		return;
 	}
 	if (o->err)
 		fail_msg("%s: error %s", how,
-			 rg__http_error_reason((enum rg__http_error)-o->err));
+			 rg__http_error_reason((enum rg__http_error) - o->err));
 	assert_int_equal(o->done, !row->open);
 	assert_int_equal(o->consumed, row->consumed ? row->consumed : row->len);
 	if (o->body_len != row->body_len ||
@@ -313,8 +314,8 @@ static void large_body(void **state)
 	bool done = false;
 	for (size_t off = 0; off < len && !done;) {
 		size_t n = len - off < 4093 ? len - off : 4093, data_len;
-		ssize_t r = rg__chunked_decode(&d, raw + off, n, &data_len,
-					       &done);
+		ssize_t r =
+		    rg__chunked_decode(&d, raw + off, n, &data_len, &done);
 		assert_true(r > 0);
 		memcpy(out + got, raw + off, data_len);
 		got += data_len;
@@ -353,10 +354,10 @@ int main(void)
 	struct CMUnitTest *tests = calloc(NROWS + 3, sizeof(*tests));
 	size_t t = 0;
 	for (size_t i = 0; i < NROWS; i++)
-		tests[t++] = (struct CMUnitTest){.name = rows[i].name,
-						 .test_func = run_row,
-						 .initial_state =
-							 (void *)&rows[i]};
+		tests[t++] =
+		    (struct CMUnitTest){.name = rows[i].name,
+					.test_func = run_row,
+					.initial_state = (void *)&rows[i]};
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(size_line_cap);
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(large_body);
 	tests[t++] = (struct CMUnitTest)cmocka_unit_test(defaults);
