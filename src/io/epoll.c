@@ -12,8 +12,8 @@
 #define RG__EPOLL_BATCH 256
 #define RG__EPOLL_ROUNDS 16 /* reads or accepts per readiness, for fairness */
 
-#define RG__EP_QUEUED 0x10 /* on the todo list */
-#define RG__EP_REPORT 0x20 /* todo: report op->res, don't retry */
+#define RG__EP_QUEUED 0x10  /* on the todo list */
+#define RG__EP_REPORT 0x20  /* todo: report op->res, don't retry */
 #define RG__EP_STARVED 0x40 /* on the starved list */
 
 struct rg__epfd {
@@ -27,8 +27,8 @@ struct rg__epoll {
 	struct rg__epfd *fds;
 	unsigned nfds;
 	struct rg__io_op *todo, **todo_tail; /* to try, or to report */
-	struct rg__io_op *starved;           /* receives waiting for a buffer */
-	char *rbuf;                          /* the next receive buffer */
+	struct rg__io_op *starved;	     /* receives waiting for a buffer */
+	char *rbuf;			     /* the next receive buffer */
 	bool kept;
 };
 
@@ -90,8 +90,8 @@ static void do_accept(struct rg__epoll *ep, struct rg__io_op *op)
 {
 	struct rg__epfd *e = &ep->fds[op->fd];
 	for (int i = 0; i < RG__EPOLL_ROUNDS; i++) {
-		int fd = accept4(op->fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd =
+		    accept4(op->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			op->done(op, fd);
 			if (e->rd != op || (op->flags & RG__IO_F_CANCELLED))
@@ -229,13 +229,13 @@ static int epoll_start(struct rg__io *io, struct rg__io_op *op)
 		return op->fd < 0 ? -EBADF : -ENOMEM;
 	if (!e->registered) {
 		struct epoll_event ev = {
-			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			.data.fd = op->fd,
+		    .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		    .data.fd = op->fd,
 		};
 		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, op->fd, &ev) < 0)
 			return -errno;
-		*e = (struct rg__epfd){.registered = 1, .readable = 1,
-				       .writable = 1};
+		*e = (struct rg__epfd){
+		    .registered = 1, .readable = 1, .writable = 1};
 	}
 	bool reads = op->kind == RG__IO_ACCEPT || op->kind == RG__IO_RECV ||
 		     op->kind == RG__IO_READ;
@@ -375,7 +375,8 @@ static struct rg__io *epoll_create_(const struct rg__io_config *cfg)
 				   .sock_flags = SOCK_NONBLOCK};
 	ep->todo_tail = &ep->todo;
 	ep->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ep->epfd < 0 || !slot(ep, (int)(cfg->max_fds ? cfg->max_fds : 1024) - 1)) {
+	if (ep->epfd < 0 ||
+	    !slot(ep, (int)(cfg->max_fds ? cfg->max_fds : 1024) - 1)) {
 		int err = errno;
 		epoll_destroy(&ep->base);
 		errno = err;
@@ -385,13 +386,13 @@ static struct rg__io *epoll_create_(const struct rg__io_config *cfg)
 }
 
 const struct rg__io_backend rg__io_epoll_backend = {
-	.name = "epoll",
-	.create = epoll_create_,
-	.destroy = epoll_destroy,
-	.start = epoll_start,
-	.cancel = epoll_cancel,
-	.close = epoll_close,
-	.wait = epoll_wait_,
-	.buf_keep = epoll_buf_keep,
-	.buf_free = epoll_buf_free,
+    .name = "epoll",
+    .create = epoll_create_,
+    .destroy = epoll_destroy,
+    .start = epoll_start,
+    .cancel = epoll_cancel,
+    .close = epoll_close,
+    .wait = epoll_wait_,
+    .buf_keep = epoll_buf_keep,
+    .buf_free = epoll_buf_free,
 };

@@ -31,10 +31,10 @@ typedef void rg__io_recv_fn(struct rg__io_op *op, char *buf, int res);
 
 enum rg__io_kind {
 	RG__IO_NONE,
-	RG__IO_ACCEPT,  /* multishot: one callback per accepted fd */
-	RG__IO_RECV,    /* multishot into lent buffers */
-	RG__IO_READ,    /* one read into the caller's buffer */
-	RG__IO_SEND,    /* completes when every byte is sent, or on error */
+	RG__IO_ACCEPT,	/* multishot: one callback per accepted fd */
+	RG__IO_RECV,	/* multishot into lent buffers */
+	RG__IO_READ,	/* one read into the caller's buffer */
+	RG__IO_SEND,	/* completes when every byte is sent, or on error */
 	RG__IO_CONNECT, /* one connect */
 };
 
@@ -44,13 +44,13 @@ struct rg__io_op {
 		rg__io_recv_fn *recv_done;
 	};
 	int fd;
-	uint8_t kind;  /* enum rg__io_kind; RG__IO_NONE when idle */
-	uint8_t flags; /* backend's own */
+	uint8_t kind;	   /* enum rg__io_kind; RG__IO_NONE when idle */
+	uint8_t flags;	   /* backend's own */
 	uint32_t len, off; /* READ/SEND: length and progress */
-	int32_t res;       /* backend's own: a result waiting to be reported */
+	int32_t res;	   /* backend's own: a result waiting to be reported */
 	union {
-		const char *out; /* SEND */
-		char *in;        /* READ */
+		const char *out;	     /* SEND */
+		char *in;		     /* READ */
 		const struct sockaddr *addr; /* CONNECT */
 	};
 	struct rg__io_op *next; /* backend's own lists */

@@ -18,13 +18,13 @@ struct rg__uring {
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
 	unsigned nbufs;
-	unsigned added;        /* buffers given back since the last advance */
-	char **bufs;           /* buffer id -> buffer; NULL where the slab ran dry */
+	unsigned added; /* buffers given back since the last advance */
+	char **bufs;	/* buffer id -> buffer; NULL where the slab ran dry */
 	unsigned holes;
-	int lent;              /* id of the buffer lent to a running callback */
-	bool kept;             /* ... and whether the callback kept it */
-	struct rg__io_op *starved;  /* receives that found the ring empty */
-	struct rg__io_op *reports;  /* results to report from rg__io_wait */
+	int lent;  /* id of the buffer lent to a running callback */
+	bool kept; /* ... and whether the callback kept it */
+	struct rg__io_op *starved; /* receives that found the ring empty */
+	struct rg__io_op *reports; /* results to report from rg__io_wait */
 };
 
 static struct rg__uring *to_uring(struct rg__io *io)
@@ -111,8 +111,9 @@ static void rearm(struct rg__uring *u, struct rg__io_op *op)
 static void on_recv(struct rg__uring *u, struct rg__io_op *op, int res,
 		    unsigned flags)
 {
-	int bid = (flags & IORING_CQE_F_BUFFER) ?
-			  (int)(flags >> IORING_CQE_BUFFER_SHIFT) : -1;
+	int bid = (flags & IORING_CQE_F_BUFFER)
+		      ? (int)(flags >> IORING_CQE_BUFFER_SHIFT)
+		      : -1;
 	bool more = flags & IORING_CQE_F_MORE;
 	if (bid >= 0) {
 		if (res > 0) {
@@ -120,9 +121,8 @@ static void on_recv(struct rg__uring *u, struct rg__io_op *op, int res,
 			u->kept = false;
 			op->recv_done(op, u->bufs[bid], res);
 			if (u->kept) {
-				u->bufs[bid] = rg_slab_alloc(u->base.slab,
-							     u->base.buf_size,
-							     NULL);
+				u->bufs[bid] = rg_slab_alloc(
+				    u->base.slab, u->base.buf_size, NULL);
 				u->kept = false;
 			}
 		}
@@ -275,8 +275,8 @@ static int uring_wait(struct rg__io *io, int timeout_ms)
 		tsp = &ts;
 	}
 	struct io_uring_cqe *cqe;
-	int ret = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp,
-						   NULL);
+	int ret =
+	    io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY)
 		return ret;
 
@@ -337,7 +337,8 @@ static void uring_destroy(struct rg__io *io)
 		munmap(u->br, u->br_bytes);
 	for (unsigned i = 0; u->bufs && i < u->nbufs; i++)
 		if (u->bufs[i])
-			rg_slab_free(u->base.slab, u->bufs[i], u->base.buf_size);
+			rg_slab_free(u->base.slab, u->bufs[i],
+				     u->base.buf_size);
 	free(u->bufs);
 	free(u);
 }
@@ -355,16 +356,16 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 	/* Multishot operations post many completions per submission: give
 	 * the CQ room for them. */
 	static const unsigned setups[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-		IORING_SETUP_COOP_TASKRUN,
-		0,
+	    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	    IORING_SETUP_COOP_TASKRUN,
+	    0,
 	};
 	int err = -ENOSYS;
 	for (unsigned i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
 		struct io_uring_params p = {
-			.flags = setups[i] | IORING_SETUP_CQSIZE |
-				 IORING_SETUP_SUBMIT_ALL,
-			.cq_entries = entries * 8,
+		    .flags = setups[i] | IORING_SETUP_CQSIZE |
+			     IORING_SETUP_SUBMIT_ALL,
+		    .cq_entries = entries * 8,
 		};
 		err = io_uring_queue_init_params(entries, &u->ring, &p);
 		if (err == 0)
@@ -420,13 +421,13 @@ fail:
 }
 
 const struct rg__io_backend rg__io_uring_backend = {
-	.name = "io_uring",
-	.create = uring_create,
-	.destroy = uring_destroy,
-	.start = uring_start,
-	.cancel = uring_cancel,
-	.close = uring_close,
-	.wait = uring_wait,
-	.buf_keep = uring_buf_keep,
-	.buf_free = uring_buf_free,
+    .name = "io_uring",
+    .create = uring_create,
+    .destroy = uring_destroy,
+    .start = uring_start,
+    .cancel = uring_cancel,
+    .close = uring_close,
+    .wait = uring_wait,
+    .buf_keep = uring_buf_keep,
+    .buf_free = uring_buf_free,
 };

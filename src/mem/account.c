@@ -11,8 +11,8 @@ int rg__account_charge(struct rg_mem_account *account, size_t n)
 {
 	if (!account)
 		return 0;
-	if (account->limit && (n > account->limit ||
-			       account->reserved > account->limit - n)) {
+	if (account->limit &&
+	    (n > account->limit || account->reserved > account->limit - n)) {
 		account->failures++;
 		return -ENOMEM;
 	}

@@ -46,7 +46,7 @@ struct rg_arena {
 	struct rg_arena_stats *stats;
 	size_t block_size;
 	size_t spill_above; /* larger allocations go to the heap */
-	size_t used;        /* this lifecycle, padding excluded */
+	size_t used;	    /* this lifecycle, padding excluded */
 	size_t spill_bytes;
 	uint32_t allocs, nblocks, nspills;
 };
@@ -68,14 +68,14 @@ struct rg_arena *rg_arena_create(struct rg_pool *blocks,
 		return NULL;
 	}
 	*a = (struct rg_arena){
-		.first = {.last = (char *)a + RG__ARENA_HEAD,
-			  .end = (char *)a + block_size},
-		.blocks = blocks,
-		.account = rg__pool_account(blocks),
-		.stats = stats,
-		.block_size = block_size,
-		.spill_above = block_size / 4,
-		.nblocks = 1,
+	    .first = {.last = (char *)a + RG__ARENA_HEAD,
+		      .end = (char *)a + block_size},
+	    .blocks = blocks,
+	    .account = rg__pool_account(blocks),
+	    .stats = stats,
+	    .block_size = block_size,
+	    .spill_above = block_size / 4,
+	    .nblocks = 1,
 	};
 	a->current = &a->first;
 	rg__poison(a->first.last, (size_t)(a->first.end - a->first.last));
@@ -104,7 +104,8 @@ static void *carve(struct rg_arena *a, struct rg__block *b, char *p,
 /* The aligned start of `size` bytes in `b`, or NULL if they do not fit. */
 static char *fit(const struct rg__block *b, size_t size, size_t align)
 {
-	uintptr_t p = ((uintptr_t)b->last + align - 1) & ~(uintptr_t)(align - 1);
+	uintptr_t p =
+	    ((uintptr_t)b->last + align - 1) & ~(uintptr_t)(align - 1);
 	if (p > (uintptr_t)b->end || (uintptr_t)b->end - p < size)
 		return NULL;
 	return (char *)p;
@@ -163,8 +164,8 @@ static void *spill(struct rg_arena *a, size_t size)
 	return p;
 }
 
-static __attribute__((noinline)) void *
-alloc_slow(struct rg_arena *a, size_t size, size_t align)
+static __attribute__((noinline)) void *alloc_slow(struct rg_arena *a,
+						  size_t size, size_t align)
 {
 	void *p = size > a->spill_above ? spill(a, size)
 					: block_alloc(a, size, align);
@@ -285,8 +286,7 @@ char *rg_arena_strndup(struct rg_arena *a, const char *s, size_t n)
 	return p;
 }
 
-int rg_arena_cleanup_add(struct rg_arena *a, void (*fn)(void *data),
-			 void *data)
+int rg_arena_cleanup_add(struct rg_arena *a, void (*fn)(void *data), void *data)
 {
 	struct rg__cleanup *c = block_alloc(a, sizeof(*c), 8);
 	if (!c) {

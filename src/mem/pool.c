@@ -20,11 +20,11 @@ struct rg__pool_chunk {
 };
 
 struct rg_pool {
-	void *free;                    /* LIFO list of returned objects */
-	char *fresh, *fresh_end;       /* never-used objects of the last chunk */
-	size_t slot;                   /* bytes between two objects */
-	size_t lead;                   /* bytes from slot start to object */
-	size_t header;                 /* bytes from chunk start to 1st slot */
+	void *free;		 /* LIFO list of returned objects */
+	char *fresh, *fresh_end; /* never-used objects of the last chunk */
+	size_t slot;		 /* bytes between two objects */
+	size_t lead;		 /* bytes from slot start to object */
+	size_t header;		 /* bytes from chunk start to 1st slot */
 	size_t grow_by;
 	struct rg__pool_chunk *chunks;
 	struct rg_mem_account *account;

@@ -39,15 +39,16 @@ struct rg_slab *rg_slab_create(const struct rg_slab_config *config,
 			goto fail;
 		}
 		struct rg_pool_config pc = {
-			.object_size = sizes[i],
-			.initial = config->initial,
-			.grow_by = config->initial ? config->initial : 16,
-			.max = config->max ? config->max : config->initial,
+		    .object_size = sizes[i],
+		    .initial = config->initial,
+		    .grow_by = config->initial ? config->initial : 16,
+		    .max = config->max ? config->max : config->initial,
 		};
 		slab->classes[i].pool = rg_pool_create(&pc, account);
 		if (!slab->classes[i].pool)
 			goto fail;
-		slab->classes[i].size = rg_pool_object_size(slab->classes[i].pool);
+		slab->classes[i].size =
+		    rg_pool_object_size(slab->classes[i].pool);
 		slab->nclasses = i + 1;
 	}
 	return slab;

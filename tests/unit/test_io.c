@@ -50,7 +50,8 @@ static void send_next(struct echo *c)
 
 static void echo_sent(struct rg__io_op *op, int res)
 {
-	struct echo *c = (struct echo *)((char *)op - offsetof(struct echo, tx));
+	struct echo *c =
+	    (struct echo *)((char *)op - offsetof(struct echo, tx));
 	assert_int_equal(res, c->held[0].len);
 	rg__io_buf_free(c->env->io, c->held[0].buf);
 	memmove(&c->held[0], &c->held[1], --c->nheld * sizeof(c->held[0]));
@@ -60,7 +61,8 @@ static void echo_sent(struct rg__io_op *op, int res)
 
 static void echo_recv(struct rg__io_op *op, char *buf, int res)
 {
-	struct echo *c = (struct echo *)((char *)op - offsetof(struct echo, rx));
+	struct echo *c =
+	    (struct echo *)((char *)op - offsetof(struct echo, rx));
 	if (res <= 0) {
 		c->rx_final = res == 0 ? 1 : res;
 		rg__io_close(c->env->io, c->fd);
@@ -99,8 +101,10 @@ static int setup(void **state, enum rg__io_backend_id backend)
 	struct env *env = calloc(1, sizeof(*env));
 	struct rg_slab_config sc = {.sizes = {1024}, .initial = 32};
 	env->slab = rg_slab_create(&sc, NULL);
-	struct rg__io_config ic = {.backend = backend, .buffers = 8,
-				   .slab = env->slab, .buffer_size = 1024};
+	struct rg__io_config ic = {.backend = backend,
+				   .buffers = 8,
+				   .slab = env->slab,
+				   .buffer_size = 1024};
 	env->io = rg__io_create(&ic);
 	if (!env->io) {
 		rg_slab_destroy(env->slab);
@@ -108,12 +112,13 @@ static int setup(void **state, enum rg__io_backend_id backend)
 		*state = NULL;
 		return 0;
 	}
-	env->lfd = socket(AF_INET, SOCK_STREAM | rg__io_socket_flags(env->io),
-			  0);
+	env->lfd =
+	    socket(AF_INET, SOCK_STREAM | rg__io_socket_flags(env->io), 0);
 	env->addr.sin_family = AF_INET;
 	env->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(env->lfd, (struct sockaddr *)&env->addr,
-			      sizeof(env->addr)), 0);
+	assert_int_equal(
+	    bind(env->lfd, (struct sockaddr *)&env->addr, sizeof(env->addr)),
+	    0);
 	socklen_t len = sizeof(env->addr);
 	getsockname(env->lfd, (struct sockaddr *)&env->addr, &len);
 	assert_int_equal(listen(env->lfd, 64), 0);
@@ -175,8 +180,8 @@ static void spin_until_conns(struct env *env, int n)
 static int client(struct env *env)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&env->addr,
-				 sizeof(env->addr)), 0);
+	assert_int_equal(
+	    connect(fd, (struct sockaddr *)&env->addr, sizeof(env->addr)), 0);
 	return fd;
 }
 
@@ -188,8 +193,8 @@ static void roundtrip(struct env *env, int fd, const char *msg, size_t n)
 	size_t got = 0;
 	while (got < n) {
 		assert_true(rg__io_wait(env->io, 10) >= 0);
-		ssize_t r = recv(fd, back + got, sizeof(back) - got,
-				 MSG_DONTWAIT);
+		ssize_t r =
+		    recv(fd, back + got, sizeof(back) - got, MSG_DONTWAIT);
 		if (r > 0)
 			got += (size_t)r;
 		else
@@ -201,8 +206,8 @@ static void roundtrip(struct env *env, int fd, const char *msg, size_t n)
 static void echo_many(void **state)
 {
 	struct env *env = need(state);
-	assert_int_equal(rg__io_accept(env->io, &accept_op, env->lfd,
-				       on_accept), 0);
+	assert_int_equal(
+	    rg__io_accept(env->io, &accept_op, env->lfd, on_accept), 0);
 	int fds[20];
 	for (int i = 0; i < 20; i++) {
 		fds[i] = client(env);
@@ -252,7 +257,8 @@ static void connect_read_cancel(void **state)
 	got = 0;
 	assert_int_equal(rg__io_connect(env->io, &op, fd,
 					(struct sockaddr *)&env->addr,
-					sizeof(env->addr), on_done), 0);
+					sizeof(env->addr), on_done),
+			 0);
 	spin_until(env, &got);
 	assert_int_equal(got_res, 0);
 	int peer = accept(env->lfd, NULL, NULL);
@@ -260,8 +266,8 @@ static void connect_read_cancel(void **state)
 
 	char buf[16];
 	got = 0;
-	assert_int_equal(rg__io_read(env->io, &op, fd, buf, sizeof(buf),
-				     on_done), 0);
+	assert_int_equal(
+	    rg__io_read(env->io, &op, fd, buf, sizeof(buf), on_done), 0);
 	rg__io_wait(env->io, 0);
 	assert_int_equal(got, 0); /* nothing sent yet */
 	assert_int_equal(write(peer, "hello", 5), 5);
@@ -308,14 +314,12 @@ static void connect_read_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(echo_many, setup_uring,
-						teardown),
-		cmocka_unit_test_setup_teardown(connect_read_cancel,
-						setup_uring, teardown),
-		cmocka_unit_test_setup_teardown(echo_many, setup_epoll,
-						teardown),
-		cmocka_unit_test_setup_teardown(connect_read_cancel,
-						setup_epoll, teardown),
+	    cmocka_unit_test_setup_teardown(echo_many, setup_uring, teardown),
+	    cmocka_unit_test_setup_teardown(connect_read_cancel, setup_uring,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(echo_many, setup_epoll, teardown),
+	    cmocka_unit_test_setup_teardown(connect_read_cancel, setup_epoll,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

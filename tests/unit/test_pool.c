@@ -15,43 +15,13 @@
 
 #include "ringlet.h"
 #include "mem/poison.h"
+#include "child.h"
 
 static struct rg_pool_stats stats_of(const struct rg_pool *pool)
 {
 	struct rg_pool_stats st;
 	rg_pool_stats(pool, &st);
 	return st;
-}
-
-/* Runs fn(arg) in a child with its stderr sent to `err` (NUL-terminated);
- * returns the child's wait status. */
-static int run_child(void (*fn)(void *), void *arg, char *err, size_t len)
-{
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		signal(SIGSEGV, SIG_DFL); /* not cmocka's or ASan's handler */
-		fn(arg);
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t n = 0;
-	ssize_t r;
-	char sink[4096];
-	while ((r = read(fds[0], n < len - 1 ? err + n : sink,
-			 n < len - 1 ? len - 1 - n : sizeof(sink))) > 0)
-		if (n < len - 1)
-			n += (size_t)r;
-	err[n] = '\0';
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
 }
 
 static void lifo_order(void **state)
