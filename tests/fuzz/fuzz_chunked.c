@@ -14,19 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_NAME "fuzz_chunked"
+#include "check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "fuzz_chunked: %s\n", what);
-	abort();
-}
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			fail("check failed: " #cond);                          \
-	} while (0)
 
 static char *dup_exact(const void *p, size_t n)
 {

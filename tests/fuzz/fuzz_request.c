@@ -23,6 +23,9 @@
 #include <strings.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+#define FUZZ_NAME "fuzz_request"
+#include "check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_MESSAGES 16
@@ -36,18 +39,6 @@ static const struct rg__parse_limits small_limits = {
 
 static struct rg_pool *blocks;
 static enum rg__simd best_level;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "fuzz_request: %s\n", what);
-	abort();
-}
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			fail("check failed: " #cond);                          \
-	} while (0)
 
 static bool status_allowed(int status)
 {

@@ -40,4 +40,11 @@ static inline int run_child(void (*fn)(void *), void *arg, char *err, size_t len
 	return status;
 }
 
+/* A child body for use-after-free death tests: reads one byte at `p`. */
+static inline void read_byte(void *p)
+{
+	volatile char *v = p;
+	(void)v[0];
+}
+
 #endif /* RG_TESTS_CHILD_H */

@@ -564,14 +564,6 @@ static void reset_poisons_memory(void **state)
 #endif
 }
 
-#ifdef RG_ASAN
-static void read_byte(void *p)
-{
-	volatile char *v = p;
-	(void)v[0];
-}
-#endif
-
 static void use_after_reset_is_reported(void **state)
 {
 #ifndef RG_ASAN

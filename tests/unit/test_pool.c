@@ -276,14 +276,6 @@ static void put_poisons_object(void **state)
 #endif
 }
 
-#ifdef RG_ASAN
-static void read_byte(void *p)
-{
-	volatile char *v = p;
-	(void)v[0];
-}
-#endif
-
 static void use_after_put_is_reported(void **state)
 {
 #ifndef RG_ASAN
