@@ -44,7 +44,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
-.PHONY: all deps lib unit test run bench install clean format
+.PHONY: all deps lib unit server http test run bench install clean format
 all: lib
 
 # Every Debian package the build, tests, fuzzers and benchmarks use.
@@ -93,9 +93,33 @@ $(B)/tests/unit/test_llhttp_corpus: private CFLAGS += \
 
 unit: $(UNIT_BIN)
 
+# --- the ringlet binary, examples, black-box tests -------------------------
+APP_SRC  := $(sort $(wildcard app/*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
+HTTP_SRC := $(sort $(wildcard tests/http/test_*.c))
+
+$(B)/ringlet: $(APP_SRC) $(wildcard app/*.h) $(B)/libringlet.a
+	$(CC) $(CFLAGS) -Iapp $(APP_SRC) -o $@ $(LDFLAGS) $(B)/libringlet.a \
+	    $(LIBS) -lm
+
+$(B)/examples/%: examples/%.c $(B)/libringlet.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+
+# Black-box tests drive $(B)/ringlet on ../shared/data with real clients.
+$(B)/tests/http/%: tests/http/%.c $(wildcard tests/http/*.h) $(B)/ringlet
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TESTDEPS)) -MMD -MP \
+	    -DRG_RINGLET_BIN='"$(abspath $(B)/ringlet)"' \
+	    -DRG_SHARED_DIR='"$(abspath ../shared)"' \
+	    $< -o $@ $(LDFLAGS) $(LIBS) $(shell $(PKG_CONFIG) --libs $(TESTDEPS))
+
+server: $(B)/ringlet $(EX_SRC:%.c=$(B)/%)
+http: server $(HTTP_SRC:%.c=$(B)/%)
+
 test:
-	$(MAKE) FLAVOUR=debug unit
-	$(MAKE) FLAVOUR=asan unit
+	$(MAKE) FLAVOUR=debug unit http
+	$(MAKE) FLAVOUR=asan unit http
 	tests/run $(BUILD)/debug $(BUILD)/asan
 
 # --- benchmarks ----------------------------------------------------------
@@ -140,9 +164,10 @@ bench: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond $(B)/bench/coro
 	$(B)/bench/respond
 	$(B)/bench/coro
 
-# Until the server lands, `make run` runs the allocator benchmark.
-run: $(B)/bench/alloc
-	$(B)/bench/alloc
+# The demo server on port 8080, on the shared HttpArena data.
+run: $(B)/ringlet
+	$(B)/ringlet --port 8080 --root $(abspath ../shared/data/static) \
+	    --data $(abspath ../shared/data/dataset.json)
 
 # --- fuzzing -------------------------------------------------------------
 # libFuzzer targets built with clang, ASan and UBSan, together with the

@@ -6,6 +6,7 @@
 #ifndef RINGLET_H
 #define RINGLET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -214,6 +215,209 @@ int rg_arena_cleanup_add(struct rg_arena *arena, void (*fn)(void *data),
 /* Bytes handed out since the last reset, and bytes of block held now. */
 size_t rg_arena_used(const struct rg_arena *arena);
 size_t rg_arena_reserved(const struct rg_arena *arena);
+
+/* ------------------------------------------------------------------------
+ * Server
+ *
+ * A server is one listening socket and one worker: an event loop (io_uring,
+ * or epoll where io_uring is unavailable) that owns the connection pool,
+ * the coroutine stacks, the arena blocks and the buffer slab. Handlers run
+ * on coroutines, so they are written as plain synchronous C: reading a
+ * body, sleeping or calling another server suspends the handler, never the
+ * worker. Steady-state request handling does not call malloc.
+ * ------------------------------------------------------------------------ */
+
+struct rg_server;
+/* One request and its response, handed to a handler. Lives until the
+ * handler returns and its response is written; every pointer obtained from
+ * it dies then too. */
+struct rg_request;
+
+enum rg_io_backend { RG_IO_AUTO, RG_IO_URING, RG_IO_EPOLL };
+
+/* Every knob, with its default (rg_server_config_init). Sizes in bytes,
+ * timeouts in milliseconds (0 = none). */
+struct rg_server_config {
+	const char *host;	      /* numeric IPv4/IPv6 to bind; "0.0.0.0" */
+	uint16_t port;		      /* 8080; 0 = any (see rg_server_port) */
+	int backlog;		      /* listen(2) backlog; 4096 */
+	bool reuse_port;	      /* SO_REUSEPORT, for one server per worker
+					 process on one port; false */
+	enum rg_io_backend io_backend; /* RG_IO_AUTO */
+	uint32_t max_connections;     /* connection pool cap; 10000 */
+	size_t request_arena_size;    /* arena block; 8192 */
+	size_t coroutine_stack_size;  /* per running handler; 65536 */
+	uint32_t max_coroutines;      /* handlers running at once; 1024 */
+	size_t header_buffer_size;    /* largest request head; 16384 */
+	size_t max_request_line;      /* 414 above; 8192 */
+	uint32_t max_headers;	      /* 431 above; 100 */
+	uint64_t max_body_size;	      /* 413 above; 1 MiB; 0 = unlimited */
+	size_t connection_buffer_size; /* input buffered per connection before
+					  reading pauses; 65536 */
+	uint32_t header_timeout_ms;    /* whole head must arrive; 10000 */
+	uint32_t body_timeout_ms;      /* between body reads; 30000 */
+	uint32_t keepalive_timeout_ms; /* idle between requests; 5000 */
+	uint32_t write_timeout_ms;     /* a send making no progress; 30000 */
+	uint64_t memory_limit;	       /* whole worker; 0 = unlimited */
+};
+
+void rg_server_config_init(struct rg_server_config *config);
+
+typedef void rg_handler(struct rg_request *req, void *data);
+
+/* Creates a server (nothing is bound yet). NULL with errno set on a bad
+ * configuration or if memory runs out. */
+struct rg_server *rg_server_create(const struct rg_server_config *config);
+
+/* Routes requests whose method is `method` ("GET", any token; NULL = every
+ * method) and whose path matches `pattern` to handler(req, data). Pattern
+ * segments are literals, ":name" (one segment, read with rg_param) or a
+ * final "*" (the rest of the path, rg_param(req, "*")). HEAD requests use
+ * GET routes when no HEAD route matches. Unmatched paths get 404, a path
+ * matched for other methods 405 with Allow, an unknown method 501.
+ * Returns 0, -EINVAL for a bad pattern, or -ENOMEM. */
+int rg_route(struct rg_server *server, const char *method,
+	     const char *pattern, rg_handler *handler, void *data);
+
+/* Binds and listens (done by rg_server_run when not done before).
+ * 0 or -errno. */
+int rg_server_listen(struct rg_server *server);
+
+/* The bound port, or 0 before rg_server_listen. */
+uint16_t rg_server_port(const struct rg_server *server);
+
+/* Runs the event loop on the calling thread until rg_server_stop; then
+ * stops accepting, lets running requests finish, and returns 0 (or -errno
+ * if the loop could not start or failed). */
+int rg_server_run(struct rg_server *server);
+
+/* Asks rg_server_run to return (at once if called before it starts).
+ * Async-signal-safe; any thread. */
+void rg_server_stop(struct rg_server *server);
+
+/* Frees everything; the server must not be running. */
+void rg_server_destroy(struct rg_server *server);
+
+/* ------------------------------------------------------------------------
+ * Requests (from inside a handler)
+ * ------------------------------------------------------------------------ */
+
+/* Method as sent ("GET"); path without the query; raw query without '?'. */
+struct rg_str rg_method(const struct rg_request *req);
+struct rg_str rg_path(const struct rg_request *req);
+struct rg_str rg_query(const struct rg_request *req);
+
+/* The path segment matched by ":name" (or "*") in the route; len 0 and
+ * ptr NULL when the route has no such parameter. */
+struct rg_str rg_param(const struct rg_request *req, const char *name);
+
+/* The first query parameter `name`, percent-decoded ('+' as space) into
+ * the arena. Returns 1 and sets *value if present, 0 if absent, -ENOMEM. */
+int rg_query_param(struct rg_request *req, const char *name,
+		   struct rg_str *value);
+
+/* The value of the first header named `name` (any case), or NULL. */
+const struct rg_str *rg_header(const struct rg_request *req,
+			       const char *name);
+
+/* Every header as received, in order; *count receives their number. */
+const struct rg_header *rg_headers(const struct rg_request *req,
+				   size_t *count);
+
+/* The request's arena: freed when the response is done. */
+struct rg_arena *rg_request_arena(struct rg_request *req);
+
+/* Reads up to `n` bytes of the request body (de-chunked), suspending the
+ * handler until some arrive. Sends "100 Continue" first when the client
+ * asked for it. Returns the bytes read, 0 at the end of the body, or
+ * -ETIMEDOUT (body_timeout_ms), -ECONNRESET (client gone), -EBADMSG
+ * (malformed chunked coding), -EMSGSIZE (over max_body_size). */
+long rg_body_read(struct rg_request *req, void *buf, size_t n);
+
+/* Reads the whole body into the arena, if it has at most `max` bytes:
+ * 0 and *body set, -EMSGSIZE if longer, or an rg_body_read error. */
+int rg_body(struct rg_request *req, size_t max, struct rg_str *body);
+
+/* ------------------------------------------------------------------------
+ * Responses (from inside a handler; one per request)
+ *
+ * A handler that returns without responding gets 204 No Content.
+ * ------------------------------------------------------------------------ */
+
+/* Adds a response header (both strings copied into the arena), sent with
+ * the response that follows. 0, -EINVAL (CR, LF or NUL inside), -ENOMEM. */
+int rg_header_add(struct rg_request *req, const char *name,
+		  const char *value);
+
+/* Sends a whole response: `status`, Content-Type `type` (NULL for none) and
+ * body[0, n). The handler is suspended while a body larger than the output
+ * buffer goes out. 0, -EALREADY if a response was started, -ECONNRESET. */
+int rg_respond(struct rg_request *req, int status, const char *type,
+	       const void *body, size_t n);
+
+/* Streams a response: begin once, write any number of times, end once (a
+ * handler that returns without rg_stream_end ends it). With `length` >= 0
+ * the body is exactly that long (Content-Length; writing more is -EINVAL,
+ * ending short closes the connection); with RG_LENGTH_UNKNOWN it is
+ * chunked on HTTP/1.1 and ends at close on HTTP/1.0. Writes are copied to
+ * the output buffer, which goes out when full (suspending the handler) or
+ * when the handler returns. Same results as rg_respond. */
+#define RG_LENGTH_UNKNOWN (-1)
+int rg_stream_begin(struct rg_request *req, int status, const char *type,
+		    int64_t length);
+int rg_stream_write(struct rg_request *req, const void *data, size_t n);
+int rg_stream_end(struct rg_request *req);
+
+/* ------------------------------------------------------------------------
+ * Suspending calls (from inside a handler)
+ *
+ * Each suspends the calling handler and lets the worker serve others until
+ * it completes. Outside a handler they return -EPERM.
+ * ------------------------------------------------------------------------ */
+
+/* Sleeps for `ms` milliseconds. 0 or -EPERM. */
+int rg_sleep(uint32_t ms);
+
+/* Connects to a numeric IPv4 or IPv6 address. Returns a socket for
+ * rg_sock_read/write, or -errno (-ETIMEDOUT after `timeout_ms`; 0 = no
+ * timeout). Close it with rg_sock_close. */
+int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms);
+
+/* Reads up to `n` bytes (0 at end of stream) / writes all `n` bytes.
+ * Return bytes or -errno, -ETIMEDOUT when `timeout_ms` (0 = none) passes
+ * first. */
+long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms);
+long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms);
+void rg_sock_close(int sock);
+
+/* ------------------------------------------------------------------------
+ * Statistics: what the worker's memory is doing, and its traffic.
+ * ------------------------------------------------------------------------ */
+
+struct rg_server_stats {
+	uint64_t connections_accepted;
+	uint64_t connections_active;
+	uint64_t connections_refused; /* pool exhausted: 503 and close */
+	uint64_t requests;	      /* responses completed */
+	uint64_t errors;	      /* requests rejected by the server (4xx/5xx
+					 the parser or the limits gave) */
+	uint64_t timeouts;	      /* connections closed by a timeout */
+	uint64_t rss_bytes, peak_rss_bytes; /* the process, from /proc */
+	struct rg_mem_account memory;	    /* the worker's account */
+	struct rg_arena_stats arena;
+	struct rg_pool_stats connections, coroutines, arena_blocks;
+	struct rg_slab_stats slab;
+};
+
+/* Copies the worker's statistics; safe from a handler of the same server. */
+void rg_server_stats(const struct rg_server *server,
+		     struct rg_server_stats *out);
+
+/* Writes the statistics as one JSON object (with derived figures: arena
+ * utilisation, pool saturation, slab fragmentation, allocations per
+ * request) into buf[0, cap). Returns the length it needs, like snprintf. */
+size_t rg_server_stats_json(const struct rg_server *server, char *buf,
+			    size_t cap);
 
 #ifdef __cplusplus
 }

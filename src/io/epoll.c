@@ -154,7 +154,7 @@ static void do_recv(struct rg__epoll *ep, struct rg__io_op *op)
 
 static void do_read(struct rg__epoll *ep, struct rg__io_op *op)
 {
-	ssize_t n = recv(op->fd, op->in, op->len, 0);
+	ssize_t n = read(op->fd, op->in, op->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		ep->fds[op->fd].readable = 0;
 		return;

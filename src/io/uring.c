@@ -65,7 +65,7 @@ static int arm(struct rg__uring *u, struct rg__io_op *op)
 		sqe->buf_group = RG__URING_BGID;
 		break;
 	case RG__IO_READ:
-		io_uring_prep_recv(sqe, op->fd, op->in, op->len, 0);
+		io_uring_prep_read(sqe, op->fd, op->in, op->len, (uint64_t)-1);
 		break;
 	case RG__IO_SEND:
 		io_uring_prep_send(sqe, op->fd, op->out + op->off,

@@ -1,0 +1,114 @@
+/* probes.c: endpoints that look inside the server rather than serve a
+ * workload: GET /stats, and GET /sleep and GET /upstream, which suspend
+ * their handler so black-box tests can show the worker keeps serving. */
+#include "app.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define STATS_BUF 8192
+#define SLEEP_MAX_MS 60000
+#define UPSTREAM_CONNECT_MS 1000
+#define UPSTREAM_IO_MS 5000
+
+/* GET /stats: rg_server_stats_json, from a stack buffer when it fits. */
+void app_stats(struct rg_request *req, void *data)
+{
+	const struct app *app = data;
+	char stack[STATS_BUF];
+	char *buf = stack;
+	size_t n = rg_server_stats_json(app->server, buf, sizeof(stack));
+	if (n >= sizeof(stack)) {
+		buf = rg_arena_alloc(rg_request_arena(req), n + 1);
+		if (!buf) {
+			app_reply(req, 503, "out of memory\n");
+			return;
+		}
+		n = rg_server_stats_json(app->server, buf, n + 1);
+	}
+	rg_respond(req, 200, "application/json", buf, n);
+}
+
+/* GET /sleep?ms=N: "slept N" after N milliseconds. */
+void app_sleep(struct rg_request *req, void *data)
+{
+	(void)data;
+	int64_t ms;
+	int rc = app_query_i64(req, "ms", 0, SLEEP_MAX_MS, &ms);
+	if (rc == -ENOMEM) {
+		app_reply(req, 503, "out of memory\n");
+		return;
+	}
+	if (rc != 1) {
+		app_reply(req, 400, "ms must be an integer in [0, 60000]\n");
+		return;
+	}
+	rc = rg_sleep((uint32_t)ms);
+	if (rc < 0) {
+		app_reply(req, 500, "rg_sleep failed\n");
+		return;
+	}
+	char buf[6 + APP_I64_MAX_LEN] = "slept ";
+	size_t len = 6 + app_format_i64(buf + 6, ms);
+	rg_respond(req, 200, "text/plain", buf, len);
+}
+
+/* Sends `request` to 127.0.0.1:port and counts the reply's bytes until the
+ * upstream closes. The count, or -errno. */
+static long fetch(uint16_t port, const char *request, size_t request_len)
+{
+	int sock = rg_tcp_connect("127.0.0.1", port, UPSTREAM_CONNECT_MS);
+	if (sock < 0)
+		return sock;
+	long total = 0;
+	long n = rg_sock_write(sock, request, request_len, UPSTREAM_IO_MS);
+	if (n < 0) {
+		total = n;
+		goto out;
+	}
+	char buf[4096];
+	while ((n = rg_sock_read(sock, buf, sizeof(buf), UPSTREAM_IO_MS)) > 0)
+		total += n;
+	if (n < 0)
+		total = n;
+out:
+	rg_sock_close(sock);
+	return total;
+}
+
+/* GET /upstream?port=P[&ms=N]: fetches "/" (or "/sleep?ms=N", so the
+ * upstream can be another ringlet, or this one) from 127.0.0.1:P over
+ * HTTP/1.0 and answers the number of bytes received; 502 if that fails. */
+void app_upstream(struct rg_request *req, void *data)
+{
+	(void)data;
+	int64_t port, ms;
+	int rp = app_query_i64(req, "port", 1, 65535, &port);
+	int rm = app_query_i64(req, "ms", 0, SLEEP_MAX_MS, &ms);
+	if (rp == -ENOMEM || rm == -ENOMEM) {
+		app_reply(req, 503, "out of memory\n");
+		return;
+	}
+	if (rp != 1 || rm < 0) {
+		app_reply(req, 400,
+			  "port must be in [1, 65535], ms in [0, 60000]\n");
+		return;
+	}
+	char request[64] = "GET / HTTP/1.0\r\n\r\n";
+	size_t len = strlen(request);
+	if (rm == 1) {
+		static const char head[] = "GET /sleep?ms=";
+		static const char tail[] = " HTTP/1.0\r\n\r\n";
+		len = sizeof(head) - 1;
+		memcpy(request, head, len);
+		len += app_format_i64(request + len, ms);
+		memcpy(request + len, tail, sizeof(tail) - 1);
+		len += sizeof(tail) - 1;
+	}
+	long n = fetch((uint16_t)port, request, len);
+	if (n < 0) {
+		app_reply(req, 502, "upstream failed\n");
+		return;
+	}
+	app_reply_i64(req, n);
+}

@@ -1,0 +1,777 @@
+/* conn.c: a connection's life: accept, the input queue, parsing heads,
+ * starting handlers, batched output, timeouts, lingering close, release. */
+#include "core/server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void conn_process(struct rg__conn *c);
+static void conn_timer(struct rg__conn *c);
+
+static uint64_t now_ms(const struct rg__conn *c)
+{
+	return c->w->timers.now;
+}
+
+static const struct rg_server_config *cfg(const struct rg__conn *c)
+{
+	return &c->w->server->config;
+}
+
+static const char *date_now(struct rg__worker *w)
+{
+	return rg__date_get(&w->date, w->wall);
+}
+
+/* ------------------------------------------------------------------------
+ * Input queue
+ * ------------------------------------------------------------------------ */
+
+static void buf_release(struct rg__worker *w, const struct rg__seg *s)
+{
+	if (s->kind == RG__BUF_KEPT)
+		rg__io_buf_free(w->io, s->buf);
+	else if (s->kind == RG__BUF_SLAB)
+		rg_slab_free(w->slab, s->buf, s->cap);
+	/* RG__BUF_LENT goes back when its receive callback returns. */
+}
+
+/* A segment leaves the queue: the request whose head is in it takes it
+ * over, otherwise it is released. */
+static void seg_drop(struct rg__conn *c, const struct rg__seg *s)
+{
+	struct rg_request *r = c->req;
+	if (r && !r->pin_owned && r->pin.buf == s->buf) {
+		r->pin = *s;
+		r->pin_owned = true;
+	} else {
+		buf_release(c->w, s);
+	}
+}
+
+static void inq_free(struct rg__conn *c)
+{
+	struct rg__inq *q = c->in;
+	if (!q)
+		return;
+	for (uint32_t i = 0; i < q->n; i++)
+		seg_drop(c, &q->seg[i]);
+	rg_slab_free(c->w->slab, q, q->size);
+	c->in = NULL;
+}
+
+void rg__inq_trim(struct rg__conn *c)
+{
+	struct rg__inq *q = c->in;
+	if (!q)
+		return;
+	uint32_t i = 0;
+	while (i < q->n && q->seg[i].off == q->seg[i].len)
+		seg_drop(c, &q->seg[i++]);
+	if (i == q->n) {
+		q->n = 0;
+		inq_free(c);
+	} else if (i) {
+		memmove(q->seg, q->seg + i, (q->n - i) * sizeof(q->seg[0]));
+		q->n -= i;
+	}
+}
+
+static struct rg__inq *inq_alloc(struct rg__worker *w, size_t want)
+{
+	size_t size;
+	struct rg__inq *q = rg_slab_alloc(w->slab, want, &size);
+	if (!q)
+		return NULL;
+	q->n = 0;
+	q->bytes = 0;
+	q->size = size;
+	q->max = (uint32_t)((size - sizeof(*q)) / sizeof(q->seg[0]));
+	return q;
+}
+
+/* Appends received bytes: copied into the last segment when they fit
+ * there (so a trickling client holds one buffer, not one per byte), else
+ * the lent buffer itself becomes a segment. */
+static int inq_push(struct rg__conn *c, char *buf, uint32_t n)
+{
+	struct rg__worker *w = c->w;
+	struct rg__inq *q = c->in;
+	if (!q && !(q = c->in = inq_alloc(w, 256)))
+		return -ENOBUFS;
+	if (q->n) {
+		struct rg__seg *t = &q->seg[q->n - 1];
+		if (t->kind != RG__BUF_LENT && t->cap - t->len >= n) {
+			memcpy(t->buf + t->len, buf, n);
+			t->len += n;
+			q->bytes += n;
+			return 0;
+		}
+	}
+	if (q->n == q->max) {
+		struct rg__inq *g = inq_alloc(w, q->size * 2);
+		if (!g || g->size <= q->size) {
+			if (g)
+				rg_slab_free(w->slab, g, g->size);
+			return -ENOBUFS;
+		}
+		memcpy(g->seg, q->seg, q->n * sizeof(q->seg[0]));
+		g->n = q->n;
+		g->bytes = q->bytes;
+		rg_slab_free(w->slab, q, q->size);
+		q = c->in = g;
+	}
+	q->seg[q->n++] = (struct rg__seg){.buf = buf,
+					  .len = n,
+					  .cap = (uint32_t)rg__io_buf_size(w->io),
+					  .kind = RG__BUF_LENT};
+	q->bytes += n;
+	return 0;
+}
+
+/* The head at the front spans segments (or fills its buffer): moves it,
+ * and whatever follows that fits, into one header buffer. -errno when
+ * the head cannot grow any more. */
+static int inq_gather(struct rg__conn *c)
+{
+	struct rg__worker *w = c->w;
+	struct rg__inq *q = c->in;
+	struct rg__seg *s = &q->seg[0];
+	size_t have = s->len - s->off, cap;
+	char *hb = rg_slab_alloc(w->slab, cfg(c)->header_buffer_size, &cap);
+	if (!hb)
+		return -ENOBUFS;
+	if (cap <= have) {
+		rg_slab_free(w->slab, hb, cap);
+		return -EMSGSIZE;
+	}
+	memcpy(hb, s->buf + s->off, have);
+	buf_release(w, s);
+	*s = (struct rg__seg){.buf = hb,
+			      .len = (uint32_t)have,
+			      .cap = (uint32_t)cap,
+			      .kind = RG__BUF_SLAB};
+	while (q->n > 1 && s->len < s->cap) {
+		struct rg__seg *n = &q->seg[1];
+		uint32_t k = n->len - n->off;
+		if (k > s->cap - s->len)
+			k = s->cap - s->len;
+		memcpy(s->buf + s->len, n->buf + n->off, k);
+		s->len += k;
+		n->off += k;
+		if (n->off < n->len)
+			break;
+		buf_release(w, n);
+		memmove(q->seg + 1, q->seg + 2, (q->n - 2) * sizeof(q->seg[0]));
+		q->n--;
+	}
+	return 0;
+}
+
+/* Inside a receive callback: keeps the lent buffer if anything still
+ * points into it. */
+static void keep_lent(struct rg__conn *c, char *buf)
+{
+	bool used = false;
+	for (uint32_t i = 0; c->in && i < c->in->n; i++) {
+		if (c->in->seg[i].kind == RG__BUF_LENT) {
+			c->in->seg[i].kind = RG__BUF_KEPT;
+			used = true;
+		}
+	}
+	struct rg_request *r = c->req;
+	if (r && r->pin_owned && r->pin.kind == RG__BUF_LENT) {
+		r->pin.kind = RG__BUF_KEPT;
+		used = true;
+	}
+	if (used)
+		rg__io_buf_keep(c->w->io, buf);
+}
+
+size_t rg__inq_take(struct rg__conn *c, char *dst, size_t n)
+{
+	size_t got = 0;
+	while (got < n && c->in && c->in->n) {
+		struct rg__seg *s = &c->in->seg[0];
+		size_t k = s->len - s->off;
+		if (k > n - got)
+			k = n - got;
+		if (dst)
+			memcpy(dst + got, s->buf + s->off, k);
+		s->off += (uint32_t)k;
+		c->in->bytes -= k;
+		got += k;
+		rg__inq_trim(c);
+	}
+	return got;
+}
+
+/* ------------------------------------------------------------------------
+ * Output
+ * ------------------------------------------------------------------------ */
+
+static void on_send(struct rg__io_op *op, int res);
+
+static void conn_send(struct rg__conn *c)
+{
+	if (c->tx.kind != RG__IO_NONE || !c->out_len || (c->flags & RG__C_CLOSING))
+		return;
+	c->out_sent = c->out_len;
+	if (rg__io_send(c->w->io, &c->tx, c->fd, c->out, c->out_len,
+			on_send) < 0) {
+		c->out_sent = 0;
+		rg__conn_close(c);
+		return;
+	}
+	c->tx_deadline = now_ms(c) + cfg(c)->write_timeout_ms;
+	if (cfg(c)->write_timeout_ms)
+		conn_timer(c);
+}
+
+void rg__conn_dirty(struct rg__conn *c)
+{
+	if (c->flags & RG__C_DIRTY)
+		return;
+	c->flags |= RG__C_DIRTY;
+	c->dirty_next = c->w->dirty;
+	c->w->dirty = c;
+}
+
+static bool out_ready(struct rg__conn *c)
+{
+	if (!c->out && !(c->out = rg_slab_alloc(c->w->slab, RG__OUT_SIZE,
+						NULL)))
+		return false;
+	return true;
+}
+
+int rg__conn_reserve(struct rg__conn *c, size_t n)
+{
+	if (n > RG__OUT_SIZE)
+		return -E2BIG;
+	for (;;) {
+		if (c->flags & RG__C_CLOSING)
+			return -ECONNRESET;
+		if (!out_ready(c))
+			return -ENOMEM;
+		if (RG__OUT_SIZE - c->out_len >= n)
+			return 0;
+		if (!c->req || !c->req->coro_ok)
+			return -ENOSPC;
+		conn_send(c);
+		int err = rg__request_suspend(c->req, RG__WAIT_OUTPUT);
+		if (err < 0)
+			return err;
+	}
+}
+
+struct rg__wbuf rg__conn_wbuf(struct rg__conn *c)
+{
+	return (struct rg__wbuf){c->out, c->out_len, RG__OUT_SIZE};
+}
+
+void rg__conn_wrote(struct rg__conn *c, size_t new_len)
+{
+	c->out_len = (uint32_t)new_len;
+	rg__conn_dirty(c);
+}
+
+int rg__conn_write(struct rg__conn *c, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		int err = rg__conn_reserve(c, 1);
+		if (err < 0)
+			return err;
+		size_t k = RG__OUT_SIZE - c->out_len;
+		if (k > n)
+			k = n;
+		memcpy(c->out + c->out_len, p, k);
+		rg__conn_wrote(c, c->out_len + k);
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+void rg__conn_flush_all(struct rg__worker *w)
+{
+	while (w->dirty) {
+		struct rg__conn *c = w->dirty;
+		w->dirty = c->dirty_next;
+		c->flags &= (uint8_t)~RG__C_DIRTY;
+		if (c->flags & RG__C_CLOSING)
+			rg__conn_release(c);
+		else
+			conn_send(c);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Requests on the connection
+ * ------------------------------------------------------------------------ */
+
+static struct rg_request *request_new(struct rg__conn *c)
+{
+	struct rg__worker *w = c->w;
+	struct rg_arena *a = rg_arena_create(w->blocks, &w->stats.arena);
+	if (!a)
+		return NULL;
+	struct rg_request *r = rg_arena_calloc(a, 1, sizeof(*r));
+	if (!r) {
+		rg_arena_destroy(a);
+		return NULL;
+	}
+	r->conn = c;
+	r->arena = a;
+	r->resp_left = -1;
+	rg__parser_init(&r->parser, &w->limits);
+	c->req = r;
+	c->deadline = now_ms(c) + cfg(c)->header_timeout_ms;
+	if (!cfg(c)->header_timeout_ms)
+		c->deadline = 0;
+	return r;
+}
+
+static void request_end(struct rg__conn *c)
+{
+	struct rg_request *r = c->req;
+	c->req = NULL;
+	if (r->pin_owned)
+		buf_release(c->w, &r->pin);
+	rg_arena_destroy(r->arena);
+	if (!(c->flags & RG__C_LAST)) {
+		c->deadline = cfg(c)->keepalive_timeout_ms
+				  ? now_ms(c) + cfg(c)->keepalive_timeout_ms
+				  : 0;
+	}
+}
+
+/* The server's own answer to a request it did not hand to a handler
+ * (404, 405, 501) or refused (parser errors, 503). */
+static void respond_self(struct rg__conn *c, int status, const char *allow,
+			 bool close)
+{
+	struct rg__worker *w = c->w;
+	if (!out_ready(c)) {
+		rg__conn_close(c);
+		return;
+	}
+	struct rg__wbuf b = rg__conn_wbuf(c);
+	int res;
+	if (close) {
+		res = rg__response_error(&b, status, NULL, date_now(w));
+		c->flags |= RG__C_LAST;
+		w->stats.errors++;
+	} else {
+		struct rg_header h = {{"Allow", 5}, {allow, allow ? strlen(allow) : 0}};
+		const struct rg__request *q = &c->req->head;
+		struct rg__response_head head = {
+		    .status = status,
+		    .version_minor = q->version_minor,
+		    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST),
+		    .is_head = q->method_id == RG_METHOD_HEAD,
+		    .content_type = {"text/plain", 10},
+		    .headers = &h,
+		    .nheaders = allow ? 1 : 0,
+		    .date = date_now(w),
+		};
+		char body[64];
+		int n = snprintf(body, sizeof(body), "%d %s\n", status,
+				 rg__status_reason(status));
+		res = rg__response_simple(&b, &head, body, (size_t)n);
+		if (res > 0 && (res & RG__RESP_CLOSE))
+			c->flags |= RG__C_LAST;
+	}
+	if (res < 0) {
+		rg__conn_close(c);
+		return;
+	}
+	rg__conn_wrote(c, b.len);
+}
+
+static void dispatch(struct rg__conn *c, struct rg_request *r)
+{
+	struct rg__worker *w = c->w;
+	struct rg__request *h = &r->head;
+	c->deadline = 0;
+	if (!h->keep_alive || w->stopping)
+		c->flags |= RG__C_LAST;
+	if (h->body == RG__BODY_LENGTH && h->content_length)
+		r->body_left = h->content_length;
+	else if (h->body == RG__BODY_CHUNKED)
+		rg__chunked_init(&r->chunked, w->limits.max_body);
+	else
+		r->body_done = true;
+
+	int st = rg__router_match(&w->server->router, h->method, h->path,
+				  &r->route);
+	if (st != 200) {
+		respond_self(c, st, st == 405 ? r->route.allow : NULL,
+			     false);
+		r->resp = RG__RESP_DONE;
+		return;
+	}
+	r->coro_ok = true;
+	if (rg__coro_start(&w->sched, rg__request_run, r) < 0) {
+		r->coro_ok = false;
+		respond_self(c, 503, NULL, true);
+		r->resp = RG__RESP_DONE;
+	}
+}
+
+/* A parser rejection, or 408: the error response, then close. */
+static void reject(struct rg__conn *c, int status)
+{
+	inq_free(c);
+	respond_self(c, status, NULL, true);
+	if (c->req)
+		request_end(c);
+}
+
+/* Once the last response is out: half-close and drop input for a while,
+ * so the client reads the response rather than a reset. */
+static void conn_maybe_linger(struct rg__conn *c)
+{
+	if (!(c->flags & RG__C_LAST) || (c->flags & (RG__C_LINGER |
+						     RG__C_CLOSING)) ||
+	    c->req || c->out_len || c->tx.kind != RG__IO_NONE)
+		return;
+	inq_free(c);
+	if (c->flags & RG__C_EOF) {
+		rg__conn_close(c);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->flags |= RG__C_LINGER;
+	c->deadline = now_ms(c) + RG__LINGER_MS;
+}
+
+static void on_recv(struct rg__io_op *op, char *buf, int res);
+
+static void conn_resume_recv(struct rg__conn *c)
+{
+	if (!(c->flags & RG__C_PAUSED) || c->rx.kind != RG__IO_NONE ||
+	    (c->flags & (RG__C_CLOSING | RG__C_EOF)))
+		return;
+	if (c->in && c->in->bytes >= cfg(c)->connection_buffer_size / 2 &&
+	    !(c->flags & RG__C_LINGER))
+		return;
+	c->flags &= (uint8_t)~RG__C_PAUSED;
+	if (rg__io_recv(c->w->io, &c->rx, c->fd, on_recv) < 0)
+		rg__conn_close(c);
+}
+
+static void conn_process(struct rg__conn *c)
+{
+	while (!(c->flags & (RG__C_CLOSING | RG__C_LINGER | RG__C_HANDLER))) {
+		struct rg_request *r = c->req;
+		if (r && r->resp == RG__RESP_DONE) {
+			int d = rg__body_drain(r);
+			if (d == 0) {
+				c->deadline = now_ms(c) + cfg(c)->body_timeout_ms;
+				break;
+			}
+			if (d < 0)
+				c->flags |= RG__C_LAST;
+			c->w->stats.requests++;
+			request_end(c);
+			if (c->flags & RG__C_LAST)
+				break;
+			continue;
+		}
+		if (!r && (c->flags & RG__C_LAST)) {
+			inq_free(c); /* nothing after the last request */
+			break;
+		}
+		if (c->out_len >= RG__OUT_SIZE / 2)
+			break; /* on_send continues */
+		if (!c->in || !c->in->bytes)
+			break;
+		if (!r && !(r = request_new(c))) {
+			reject(c, 503);
+			break;
+		}
+		int n = rg__parse_request(&r->parser, r->arena,
+					  c->in->seg[0].buf + c->in->seg[0].off,
+					  c->in->seg[0].len - c->in->seg[0].off,
+					  &r->head);
+		if (n == 0) {
+			struct rg__seg *s = &c->in->seg[0];
+			if (c->in->n == 1 && s->len < s->cap)
+				break; /* the rest will land in this buffer */
+			int err = inq_gather(c);
+			if (err < 0) {
+				reject(c, err == -EMSGSIZE ? 431 : 503);
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			reject(c, rg__http_error_status(-n));
+			break;
+		}
+		r->pin = c->in->seg[0];
+		c->in->seg[0].off += (uint32_t)n;
+		c->in->bytes -= (uint64_t)n;
+		dispatch(c, r);
+	}
+	if (c->flags & RG__C_CLOSING)
+		return;
+	rg__inq_trim(c);
+	if ((c->flags & RG__C_EOF) && !c->req && !c->out_len &&
+	    c->tx.kind == RG__IO_NONE) {
+		rg__conn_close(c);
+		return;
+	}
+	if ((c->flags & RG__C_EOF) && c->req && !(c->flags & RG__C_HANDLER) &&
+	    c->req->resp == RG__RESP_NONE) {
+		rg__conn_close(c); /* a head cut short */
+		return;
+	}
+	conn_maybe_linger(c);
+	conn_resume_recv(c);
+	conn_timer(c);
+}
+
+/* Continues a suspended handler, then whatever the connection can do. */
+void rg__request_wake(struct rg_request *r, int res)
+{
+	struct rg__conn *c = r->conn;
+	r->wait_res = res;
+	rg__coro_resume(r->coro);
+	if (c->flags & RG__C_CLOSING)
+		rg__conn_dirty(c); /* to be released */
+	else
+		conn_process(c);
+}
+
+/* ------------------------------------------------------------------------
+ * io callbacks
+ * ------------------------------------------------------------------------ */
+
+static void on_recv(struct rg__io_op *op, char *buf, int res)
+{
+	struct rg__conn *c = RG__CONTAINER(op, struct rg__conn, rx);
+	if (res <= 0) {
+		if (c->flags & RG__C_CLOSING) {
+			rg__conn_dirty(c); /* to be released */
+			return;
+		}
+		if (res == -ECANCELED && (c->flags & RG__C_PAUSED)) {
+			conn_resume_recv(c);
+			return;
+		}
+		c->flags |= RG__C_EOF;
+		if (c->flags & RG__C_LINGER) {
+			rg__conn_close(c);
+			return;
+		}
+		if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_BODY)
+			rg__request_wake(c->req, 0);
+		else
+			conn_process(c);
+		return;
+	}
+	if (c->flags & (RG__C_CLOSING | RG__C_LINGER))
+		return; /* dropped */
+	if (inq_push(c, buf, (uint32_t)res) < 0) {
+		rg__conn_close(c);
+		return;
+	}
+	if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_BODY)
+		rg__request_wake(c->req, 0);
+	else
+		conn_process(c);
+	keep_lent(c, buf);
+	if (c->in && c->in->bytes >= cfg(c)->connection_buffer_size &&
+	    !(c->flags & (RG__C_PAUSED | RG__C_CLOSING))) {
+		c->flags |= RG__C_PAUSED;
+		rg__io_cancel(c->w->io, &c->rx);
+	}
+}
+
+static void on_send(struct rg__io_op *op, int res)
+{
+	struct rg__conn *c = RG__CONTAINER(op, struct rg__conn, tx);
+	bool waiting = (c->flags & RG__C_HANDLER) &&
+		       c->req->wait == RG__WAIT_OUTPUT;
+	if (res < 0 || (c->flags & RG__C_CLOSING)) {
+		rg__conn_close(c);
+		if (waiting)
+			rg__request_wake(c->req, -ECONNRESET);
+		rg__conn_dirty(c); /* to be released */
+		return;
+	}
+	c->out_len -= c->out_sent;
+	memmove(c->out, c->out + c->out_sent, c->out_len);
+	c->out_sent = 0;
+	c->tx_deadline = 0;
+	if (c->out_len) {
+		conn_send(c);
+	} else if (!(c->flags & RG__C_HANDLER) || c->req->resp == RG__RESP_NONE) {
+		rg_slab_free(c->w->slab, c->out, RG__OUT_SIZE);
+		c->out = NULL;
+	}
+	if (waiting)
+		rg__request_wake(c->req, 0);
+	else
+		conn_process(c);
+}
+
+/* ------------------------------------------------------------------------
+ * Timeouts: one timer per connection, keyed lazily: a later deadline is
+ * only stored, and the timer moves when it fires early.
+ * ------------------------------------------------------------------------ */
+
+static uint64_t conn_deadline(const struct rg__conn *c)
+{
+	uint64_t d = c->deadline;
+	if (c->tx.kind != RG__IO_NONE && c->tx_deadline &&
+	    (!d || c->tx_deadline < d))
+		d = c->tx_deadline;
+	return d;
+}
+
+static void conn_timer(struct rg__conn *c)
+{
+	struct rg__timers *ts = &c->w->timers;
+	uint64_t d = conn_deadline(c);
+	if (!d) {
+		rg__timer_del(ts, &c->timer);
+		return;
+	}
+	if (rg__timer_armed(&c->timer) && c->timer.at <= d)
+		return;
+	rg__timer_del(ts, &c->timer);
+	rg__timer_add(ts, &c->timer, d);
+}
+
+static void on_timer(struct rg__timer *t)
+{
+	struct rg__conn *c = RG__CONTAINER(t, struct rg__conn, timer);
+	uint64_t now = c->w->timers.now;
+	uint64_t d = conn_deadline(c);
+	if (!d)
+		return;
+	if (d > now) {
+		rg__timer_add(&c->w->timers, t, d);
+		return;
+	}
+	c->w->stats.timeouts++;
+	c->flags |= RG__C_TIMEDOUT;
+	struct rg_request *r = c->req;
+	if (c->tx.kind != RG__IO_NONE && c->tx_deadline <= now) {
+		rg__conn_close(c); /* the client stopped reading */
+	} else if ((c->flags & RG__C_HANDLER) && r->wait == RG__WAIT_BODY) {
+		c->deadline = 0;
+		c->flags |= RG__C_LAST;
+		rg__request_wake(r, -ETIMEDOUT);
+	} else if (r && r->resp == RG__RESP_NONE &&
+		   !(c->flags & RG__C_HANDLER) && c->in && c->in->bytes) {
+		c->deadline = 0;
+		reject(c, 408); /* a head that never completed */
+		conn_process(c);
+	} else {
+		rg__conn_close(c); /* idle, lingering, or a body never sent */
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Accept, close, release
+ * ------------------------------------------------------------------------ */
+
+static const char refused_503[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 30\r\nConnection: close\r\n\r\n"
+    "503 Service Unavailable: busy\n";
+
+void rg__conn_accept(struct rg__worker *w, int fd)
+{
+	struct rg__conn *c = rg_pool_get(w->conns);
+	if (!c) {
+		/* Pool exhausted: tell the client and go on serving the
+		 * others. The socket is fresh: the answer fits its buffer. */
+		w->stats.connections_refused++;
+		ssize_t n = send(fd, refused_503, sizeof(refused_503) - 1,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)n;
+		shutdown(fd, SHUT_WR);
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->w = w;
+	c->fd = fd;
+	c->timer.fire = on_timer;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (rg__io_recv(w->io, &c->rx, fd, on_recv) < 0) {
+		close(fd);
+		rg_pool_put(w->conns, c);
+		return;
+	}
+	w->stats.connections_accepted++;
+	w->stats.connections_active++;
+	c->next = w->live;
+	if (w->live)
+		w->live->prev = c;
+	w->live = c;
+	uint32_t t = w->server->config.header_timeout_ms;
+	c->deadline = t ? w->timers.now + t : 0;
+	conn_timer(c);
+}
+
+void rg__conn_close(struct rg__conn *c)
+{
+	if (c->flags & RG__C_CLOSING)
+		return;
+	c->flags |= RG__C_CLOSING;
+	inq_free(c);
+	rg__timer_del(&c->w->timers, &c->timer);
+	rg__io_close(c->w->io, c->fd);
+	rg__conn_dirty(c); /* released at the end of the loop iteration */
+}
+
+/* Frees a closing connection once nothing refers to it any more: no io
+ * callback to come, no handler suspended. Called only from the flush list,
+ * between loop iterations, so no caller holds the connection. */
+void rg__conn_release(struct rg__conn *c)
+{
+	if (!(c->flags & RG__C_CLOSING) || (c->flags & (RG__C_HANDLER |
+							RG__C_DIRTY)) ||
+	    c->rx.kind != RG__IO_NONE || c->tx.kind != RG__IO_NONE)
+		return;
+	struct rg__worker *w = c->w;
+	if (c->req)
+		request_end(c);
+	inq_free(c);
+	if (c->out)
+		rg_slab_free(w->slab, c->out, RG__OUT_SIZE);
+	rg__timer_del(&w->timers, &c->timer);
+	w->stats.connections_active--;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->live = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	rg_pool_put(w->conns, c);
+}
+
+void rg__conn_close_idle(struct rg__worker *w)
+{
+	for (struct rg__conn *c = w->live, *next; c; c = next) {
+		next = c->next;
+		c->flags |= RG__C_LAST;
+		if (c->flags & RG__C_LINGER)
+			rg__conn_close(c);
+		else if (!c->req && !c->out_len && c->tx.kind == RG__IO_NONE)
+			rg__conn_close(c);
+	}
+}

@@ -1,0 +1,331 @@
+/* request.c: what a handler sees of its request (accessors) and how it
+ * answers (rg_respond, rg_stream_*), and the coroutine that runs it. */
+#include "core/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rg_request *rg__request_current(void)
+{
+	struct rg__coro *co = rg__coro_current();
+	return co ? rg__coro_data(co) : NULL;
+}
+
+int rg__request_suspend(struct rg_request *req, enum rg__wait why)
+{
+	struct rg__conn *c = req->conn;
+	req->wait = (uint8_t)why;
+	req->wait_res = 0;
+	req->coro = rg__coro_current();
+	c->flags |= RG__C_HANDLER;
+	rg__coro_yield();
+	c->flags &= (uint8_t)~RG__C_HANDLER;
+	req->coro = NULL;
+	req->wait = RG__WAIT_NONE;
+	return req->wait_res;
+}
+
+void rg__request_run(void *arg)
+{
+	struct rg_request *req = arg;
+	req->route.handler(req, req->route.data);
+	rg__request_finish(req);
+}
+
+int rg__request_finish(struct rg_request *req)
+{
+	if (req->resp == RG__RESP_NONE)
+		return rg_respond(req, 204, NULL, NULL, 0);
+	if (req->resp == RG__RESP_STREAM)
+		return rg_stream_end(req);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Accessors
+ * ------------------------------------------------------------------------ */
+
+struct rg_str rg_method(const struct rg_request *req)
+{
+	return req->head.method;
+}
+
+struct rg_str rg_path(const struct rg_request *req)
+{
+	return req->head.path;
+}
+
+struct rg_str rg_query(const struct rg_request *req)
+{
+	return req->head.query;
+}
+
+struct rg_str rg_param(const struct rg_request *req, const char *name)
+{
+	return rg__route_param(&req->route, name);
+}
+
+const struct rg_str *rg_header(const struct rg_request *req, const char *name)
+{
+	const struct rg_header *h =
+	    rg__request_header(&req->head, name, strlen(name));
+	return h ? &h->value : NULL;
+}
+
+const struct rg_header *rg_headers(const struct rg_request *req,
+				   size_t *count)
+{
+	*count = req->head.nheaders;
+	return req->head.headers;
+}
+
+struct rg_arena *rg_request_arena(struct rg_request *req)
+{
+	return req->arena;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0, n) ('+' as space, RFC 1866 forms) into the arena;
+ * a malformed escape is kept as it is. */
+static char *form_decode(struct rg_arena *a, const char *s, size_t n,
+			 size_t *len)
+{
+	char *out = rg_arena_alloc(a, n + 1);
+	if (!out)
+		return NULL;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '+') {
+			out[j++] = ' ';
+		} else if (s[i] == '%' && i + 2 < n &&
+			   (hi = hexval(s[i + 1])) >= 0 &&
+			   (lo = hexval(s[i + 2])) >= 0) {
+			out[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	*len = j;
+	return out;
+}
+
+int rg_query_param(struct rg_request *req, const char *name,
+		   struct rg_str *value)
+{
+	const char *q = req->head.query.ptr, *end = q + req->head.query.len;
+	size_t nlen = strlen(name);
+	while (q && q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(q, '=', (size_t)(stop - q));
+		const char *kend = eq ? eq : stop;
+		size_t klen;
+		char *key = form_decode(req->arena, q, (size_t)(kend - q), &klen);
+		if (!key)
+			return -ENOMEM;
+		if (klen == nlen && memcmp(key, name, nlen) == 0) {
+			const char *v = eq ? eq + 1 : stop;
+			size_t vlen;
+			char *val = form_decode(req->arena, v, (size_t)(stop - v),
+						&vlen);
+			if (!val)
+				return -ENOMEM;
+			*value = (struct rg_str){val, vlen};
+			return 1;
+		}
+		q = stop + 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Responses
+ * ------------------------------------------------------------------------ */
+
+static bool field_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+int rg_header_add(struct rg_request *req, const char *name,
+		  const char *value)
+{
+	if (!*name || !field_ok(name) || !field_ok(value) ||
+	    strchr(name, ':'))
+		return -EINVAL;
+	if (req->resp_nheaders == req->resp_cap) {
+		uint32_t cap = req->resp_cap ? req->resp_cap * 2 : 8;
+		struct rg_header *h = rg_arena_realloc(
+		    req->arena, req->resp_headers,
+		    req->resp_cap * sizeof(*h), cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		req->resp_headers = h;
+		req->resp_cap = cap;
+	}
+	size_t nl = strlen(name), vl = strlen(value);
+	char *n = rg_arena_memdup(req->arena, name, nl);
+	char *v = rg_arena_memdup(req->arena, value, vl);
+	if (!n || !v)
+		return -ENOMEM;
+	req->resp_headers[req->resp_nheaders++] =
+	    (struct rg_header){{n, nl}, {v, vl}};
+	return 0;
+}
+
+static struct rg__response_head make_head(struct rg_request *req, int status,
+					  const char *type)
+{
+	struct rg__conn *c = req->conn;
+	const struct rg__request *q = &req->head;
+	return (struct rg__response_head){
+	    .status = status,
+	    .version_minor = q->version_minor,
+	    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST) &&
+			  !c->w->stopping,
+	    .is_head = q->method_id == RG_METHOD_HEAD,
+	    .content_type = {type, type ? strlen(type) : 0},
+	    .headers = req->resp_headers,
+	    .nheaders = req->resp_nheaders,
+	    .date = rg__date_get(&c->w->date, c->w->wall),
+	};
+}
+
+/* Writes the head; returns the RG__RESP_* bits or -errno. */
+static int write_head(struct rg_request *req, struct rg__response_head *h)
+{
+	struct rg__conn *c = req->conn;
+	size_t need = rg__response_head_size(h);
+	if (need == SIZE_MAX)
+		return -EINVAL;
+	int err = rg__conn_reserve(c, need);
+	if (err < 0)
+		return err;
+	struct rg__wbuf b = rg__conn_wbuf(c);
+	int res = rg__response_head(&b, h);
+	if (res < 0)
+		return res;
+	rg__conn_wrote(c, b.len);
+	if (res & RG__RESP_CLOSE)
+		c->flags |= RG__C_LAST;
+	return res;
+}
+
+static int resp_failed(struct rg_request *req, int err)
+{
+	req->resp = RG__RESP_DONE;
+	req->conn->flags |= RG__C_LAST;
+	return err;
+}
+
+int rg_respond(struct rg_request *req, int status, const char *type,
+	       const void *body, size_t n)
+{
+	if (req->resp != RG__RESP_NONE)
+		return -EALREADY;
+	if (status < 200 || status > 599)
+		return -EINVAL;
+	struct rg__conn *c = req->conn;
+	struct rg__response_head h = make_head(req, status, type);
+	h.framing = RG__FRAMING_LENGTH;
+	h.content_length = n;
+	size_t head = rg__response_head_size(&h);
+	if (head != SIZE_MAX && head + n <= RG__OUT_SIZE) {
+		/* The common case: one copy into the output buffer. */
+		int err = rg__conn_reserve(c, head + n);
+		if (err < 0)
+			return resp_failed(req, err);
+		struct rg__wbuf b = rg__conn_wbuf(c);
+		int res = rg__response_simple(&b, &h, body, n);
+		if (res < 0)
+			return resp_failed(req, res);
+		rg__conn_wrote(c, b.len);
+		if (res & RG__RESP_CLOSE)
+			c->flags |= RG__C_LAST;
+		req->resp = RG__RESP_DONE;
+		return 0;
+	}
+	int res = write_head(req, &h);
+	if (res < 0)
+		return resp_failed(req, res);
+	req->resp = RG__RESP_DONE;
+	if ((res & RG__RESP_BODY_MASK) == RG__RESP_NO_BODY)
+		return 0;
+	int err = rg__conn_write(c, body, n);
+	return err < 0 ? resp_failed(req, err) : 0;
+}
+
+int rg_stream_begin(struct rg_request *req, int status, const char *type,
+		    int64_t length)
+{
+	if (req->resp != RG__RESP_NONE)
+		return -EALREADY;
+	if (status < 200 || status > 599)
+		return -EINVAL;
+	struct rg__response_head h = make_head(req, status, type);
+	h.framing = length >= 0 ? RG__FRAMING_LENGTH : RG__FRAMING_CHUNKED;
+	h.content_length = length >= 0 ? (uint64_t)length : 0;
+	int res = write_head(req, &h);
+	if (res < 0)
+		return resp_failed(req, res);
+	req->resp = RG__RESP_STREAM;
+	req->resp_body = (uint8_t)(res & RG__RESP_BODY_MASK);
+	req->resp_left = req->resp_body == RG__RESP_RAW_BODY ? length : -1;
+	return 0;
+}
+
+int rg_stream_write(struct rg_request *req, const void *data, size_t n)
+{
+	if (req->resp != RG__RESP_STREAM)
+		return -EINVAL;
+	if (req->resp_left >= 0 && n > (uint64_t)req->resp_left)
+		return -EINVAL;
+	if (!n || req->resp_body == RG__RESP_NO_BODY)
+		return 0;
+	struct rg__conn *c = req->conn;
+	int err;
+	if (req->resp_body == RG__RESP_CHUNKED_BODY) {
+		char size[24];
+		int k = snprintf(size, sizeof(size), "%zx\r\n", n);
+		if ((err = rg__conn_write(c, size, (size_t)k)) < 0 ||
+		    (err = rg__conn_write(c, data, n)) < 0 ||
+		    (err = rg__conn_write(c, "\r\n", 2)) < 0)
+			return resp_failed(req, err);
+		return 0;
+	}
+	if ((err = rg__conn_write(c, data, n)) < 0)
+		return resp_failed(req, err);
+	if (req->resp_left >= 0)
+		req->resp_left -= (int64_t)n;
+	return 0;
+}
+
+int rg_stream_end(struct rg_request *req)
+{
+	if (req->resp != RG__RESP_STREAM)
+		return -EINVAL;
+	req->resp = RG__RESP_DONE;
+	if (req->resp_body == RG__RESP_CHUNKED_BODY) {
+		int err = rg__conn_write(req->conn, "0\r\n\r\n", 5);
+		if (err < 0)
+			return resp_failed(req, err);
+	} else if (req->resp_left > 0) {
+		/* Shorter than announced: only closing tells the client. */
+		req->conn->flags |= RG__C_LAST;
+	}
+	return 0;
+}

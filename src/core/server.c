@@ -1,0 +1,331 @@
+/* server.c: the server object and its one worker: configuration, the
+ * listening socket, the pools the worker draws from, and the event loop
+ * (timers, flush of batched output, one io wait per iteration). */
+#include "core/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void rg_server_config_init(struct rg_server_config *c)
+{
+	*c = (struct rg_server_config){
+	    .host = "0.0.0.0",
+	    .port = 8080,
+	    .backlog = 4096,
+	    .io_backend = RG_IO_AUTO,
+	    .max_connections = 10000,
+	    .request_arena_size = 8192,
+	    .coroutine_stack_size = RG__CORO_STACK_SIZE_DEFAULT,
+	    .max_coroutines = 1024,
+	    .header_buffer_size = 16384,
+	    .max_request_line = 8192,
+	    .max_headers = 100,
+	    .max_body_size = 1 << 20,
+	    .connection_buffer_size = 65536,
+	    .header_timeout_ms = 10000,
+	    .body_timeout_ms = 30000,
+	    .keepalive_timeout_ms = 5000,
+	    .write_timeout_ms = 30000,
+	};
+}
+
+struct rg_server *rg_server_create(const struct rg_server_config *config)
+{
+	const struct rg_server_config *c = config;
+	if (!c->host || !c->max_connections || !c->max_coroutines ||
+	    c->request_arena_size < 1024 ||
+	    c->coroutine_stack_size < RG__CORO_STACK_SIZE_MIN ||
+	    c->header_buffer_size < 1024 || c->header_buffer_size > (1 << 20) ||
+	    !c->max_request_line ||
+	    c->max_request_line > c->header_buffer_size || !c->max_headers ||
+	    c->connection_buffer_size < 8192) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct rg_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->config = *c;
+	s->account.limit = c->memory_limit;
+	rg__router_init(&s->router);
+	s->w.listen_fd = -1;
+	s->w.wake_fd = -1;
+	return s;
+}
+
+int rg_route(struct rg_server *s, const char *method, const char *pattern,
+	     rg_handler *handler, void *data)
+{
+	return rg__router_add(&s->router, method, pattern, handler, data);
+}
+
+int rg_server_listen(struct rg_server *s)
+{
+	if (s->w.listen_fd >= 0)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, s->config.host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(s->config.port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, s->config.host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(s->config.port);
+		len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	/* Non-blocking: the epoll backend accepts until EAGAIN. */
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	/* SO_REUSEPORT only when asked: one socket per worker process,
+	 * balanced by the kernel; otherwise a second server on the port is
+	 * an error, not a silent share. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (s->config.reuse_port &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, s->config.backlog) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	s->w.listen_fd = fd;
+	return 0;
+}
+
+uint16_t rg_server_port(const struct rg_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (s->w.listen_fd < 0 ||
+	    getsockname(s->w.listen_fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+void rg_server_stop(struct rg_server *s)
+{
+	s->stop = 1;
+	if (s->w.wake_fd >= 0) {
+		uint64_t one = 1;
+		ssize_t n = write(s->w.wake_fd, &one, sizeof(one));
+		(void)n;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Worker
+ * ------------------------------------------------------------------------ */
+
+static void on_accept(struct rg__io_op *op, int res);
+
+static void accept_again(struct rg__timer *t)
+{
+	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, accept_retry);
+	if (!w->stopping &&
+	    rg__io_accept(w->io, &w->accept_op, w->listen_fd, on_accept) < 0)
+		rg__timer_add(&w->timers, t, w->timers.now + 100);
+}
+
+static void on_accept(struct rg__io_op *op, int res)
+{
+	struct rg__worker *w = RG__CONTAINER(op, struct rg__worker, accept_op);
+	if (res >= 0) {
+		if (w->stopping)
+			close(res);
+		else
+			rg__conn_accept(w, res);
+		return;
+	}
+	/* The multishot accept ended (EMFILE, ENFILE, ENOMEM...): try again
+	 * shortly rather than spin. */
+	if (!w->stopping && res != -ECANCELED)
+		rg__timer_add(&w->timers, &w->accept_retry,
+			      w->timers.now + 100);
+}
+
+static void on_wake(struct rg__io_op *op, int res)
+{
+	struct rg__worker *w = RG__CONTAINER(op, struct rg__worker, wake_op);
+	if (res >= 0 && !w->server->stop)
+		rg__io_read(w->io, &w->wake_op, w->wake_fd,
+			    (char *)&w->wake_buf, sizeof(w->wake_buf), on_wake);
+}
+
+static void worker_fini(struct rg__worker *w)
+{
+	rg__io_destroy(w->io);
+	w->io = NULL;
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	w->wake_fd = -1;
+	rg_slab_destroy(w->slab);
+	rg_pool_destroy(w->blocks);
+	rg_pool_destroy(w->stacks);
+	rg_pool_destroy(w->conns);
+	w->slab = NULL;
+	w->blocks = w->stacks = w->conns = NULL;
+}
+
+static int worker_init(struct rg_server *s)
+{
+	struct rg__worker *w = &s->w;
+	const struct rg_server_config *c = &s->config;
+	struct rg_mem_account *acct = &s->account;
+	w->server = s;
+	w->limits = (struct rg__parse_limits){
+	    .max_request_line = (uint32_t)c->max_request_line,
+	    .max_head = (uint32_t)c->header_buffer_size,
+	    .max_headers = c->max_headers,
+	    .max_body = c->max_body_size,
+	};
+	/* Connections: one mapping for all, touched only as used. */
+	struct rg_pool_config conns = {.object_size = sizeof(struct rg__conn),
+				       .initial = c->max_connections};
+	struct rg_pool_config stacks = {.object_size = c->coroutine_stack_size,
+					.initial = 16,
+					.grow_by = 16,
+					.max = c->max_coroutines,
+					.guard_pages = 1};
+	struct rg_pool_config blocks = {.object_size = c->request_arena_size,
+					.initial = 64,
+					.grow_by = 64,
+					.max = (size_t)c->max_connections * 4};
+	/* Slab classes: small (input queues), receive buffers, header and
+	 * output buffers. */
+	struct rg_slab_config sc = {.initial = 32,
+				    .max = (size_t)c->max_connections * 2 + 512};
+	size_t sizes[] = {256, 1024, 8192, RG__OUT_SIZE, c->header_buffer_size};
+	unsigned n = 0;
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned j = 0;
+		while (j < n && sc.sizes[j] < sizes[i])
+			j++;
+		if (j < n && sc.sizes[j] == sizes[i])
+			continue;
+		memmove(&sc.sizes[j + 1], &sc.sizes[j], (n - j) * sizeof(size_t));
+		sc.sizes[j] = sizes[i];
+		n++;
+	}
+	int err = -ENOMEM;
+	if (!(w->conns = rg_pool_create(&conns, acct)) ||
+	    !(w->stacks = rg_pool_create(&stacks, acct)) ||
+	    !(w->blocks = rg_pool_create(&blocks, acct)) ||
+	    !(w->slab = rg_slab_create(&sc, acct)))
+		goto fail;
+	if ((err = rg__coro_sched_init(&w->sched, w->stacks)) < 0)
+		goto fail;
+	static const enum rg__io_backend_id backends[] = {
+	    [RG_IO_AUTO] = RG__IO_AUTO,
+	    [RG_IO_URING] = RG__IO_URING,
+	    [RG_IO_EPOLL] = RG__IO_EPOLL,
+	};
+	struct rg__io_config ioc = {
+	    .backend = backends[c->io_backend <= RG_IO_EPOLL ? c->io_backend
+							     : RG_IO_AUTO],
+	    .entries = 256,
+	    .buffers = 256,
+	    .slab = w->slab,
+	    .buffer_size = 8192,
+	    .max_fds = c->max_connections + 1024,
+	};
+	if (!(w->io = rg__io_create(&ioc))) {
+		err = -errno;
+		goto fail;
+	}
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	w->accept_retry.fire = accept_again;
+	w->timers.now = rg__clock_ms();
+	w->wall = time(NULL);
+	if ((err = rg__io_read(w->io, &w->wake_op, w->wake_fd,
+			       (char *)&w->wake_buf, sizeof(w->wake_buf),
+			       on_wake)) < 0 ||
+	    (err = rg__io_accept(w->io, &w->accept_op, w->listen_fd,
+				 on_accept)) < 0)
+		goto fail;
+	return 0;
+fail:
+	worker_fini(w);
+	return err;
+}
+
+/* Graceful stop: no new connection; idle ones close now; busy ones after
+ * their response (keep-alive is turned off). */
+static void worker_stop(struct rg__worker *w)
+{
+	w->stopping = true;
+	rg__timer_del(&w->timers, &w->accept_retry);
+	rg__io_cancel(w->io, &w->accept_op);
+	rg__io_cancel(w->io, &w->wake_op);
+	rg__conn_close_idle(w);
+}
+
+static bool worker_quiet(const struct rg__worker *w)
+{
+	return w->stats.connections_active == 0 &&
+	       w->accept_op.kind == RG__IO_NONE &&
+	       w->wake_op.kind == RG__IO_NONE && w->sched.live == 0;
+}
+
+int rg_server_run(struct rg_server *s)
+{
+	if (s->running)
+		return -EBUSY;
+	int err = rg_server_listen(s);
+	if (err < 0)
+		return err;
+	if ((err = worker_init(s)) < 0)
+		return err;
+	struct rg__worker *w = &s->w;
+	s->running = true;
+	for (;;) {
+		w->timers.now = rg__clock_ms();
+		w->wall = time(NULL);
+		if (s->stop && !w->stopping)
+			worker_stop(w);
+		if (w->stopping && worker_quiet(w))
+			break;
+		rg__timers_run(&w->timers);
+		rg__conn_flush_all(w);
+		int n = rg__io_wait(w->io, rg__timers_next(&w->timers));
+		if (n < 0 && n != -EINTR) {
+			err = n;
+			break;
+		}
+	}
+	s->running = false;
+	close(w->listen_fd);
+	w->listen_fd = -1;
+	worker_fini(w);
+	return err < 0 ? err : 0;
+}
+
+void rg_server_destroy(struct rg_server *s)
+{
+	if (!s)
+		return;
+	if (s->w.listen_fd >= 0)
+		close(s->w.listen_fd);
+	rg__router_free(&s->router);
+	free(s);
+}

@@ -1,0 +1,210 @@
+/* server.h: the server's internal state shared by its files: the worker
+ * (server.c: loop, accept, stop), connections (conn.c), requests and
+ * responses (request.c, body.c), suspending calls (suspend.c) and
+ * statistics (stats.c). */
+#ifndef RG_CORE_SERVER_H
+#define RG_CORE_SERVER_H
+
+#include "ringlet.h"
+
+#include "core/coro.h"
+#include "core/router.h"
+#include "core/timer.h"
+#include "http/parser.h"
+#include "http/response.h"
+#include "io/io.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RG__CONTAINER(ptr, type, member)                                       \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Output buffer of a connection with a response in flight (a slab class). */
+#define RG__OUT_SIZE 16384
+/* After a final response with Connection: close, input is read and
+ * dropped this long before closing, so that the client reads the response
+ * instead of a reset (nginx's lingering close). */
+#define RG__LINGER_MS 2000
+
+/* ------------------------------------------------------------------------
+ * Input queue: bytes received and not consumed yet, in the order received.
+ * Each segment is a receive buffer kept from the io layer, or a slab buffer
+ * (where a head that spans receive buffers is gathered). The queue itself
+ * is a slab buffer that exists only while bytes are pending.
+ * ------------------------------------------------------------------------ */
+
+enum rg__buf_kind {
+	RG__BUF_LENT, /* lent by the running receive callback, not kept yet */
+	RG__BUF_KEPT, /* kept from the io layer: rg__io_buf_free */
+	RG__BUF_SLAB, /* from the slab: rg_slab_free(cap) */
+};
+
+struct rg__seg {
+	char *buf;
+	uint32_t off, len, cap;
+	uint32_t kind; /* enum rg__buf_kind */
+};
+
+struct rg__inq {
+	uint32_t n, max; /* segments used, segments that fit */
+	uint64_t bytes;	 /* unconsumed bytes in all segments */
+	size_t size;	 /* slab size of this queue */
+	struct rg__seg seg[];
+};
+
+/* ------------------------------------------------------------------------
+ * Connection: one pool object, at most 256 bytes; while idle it holds no
+ * buffer, no arena and no coroutine.
+ * ------------------------------------------------------------------------ */
+
+enum {
+	RG__C_CLOSING = 0x01,  /* fd closed or closing: release when quiet */
+	RG__C_DIRTY = 0x02,    /* on the worker's flush list */
+	RG__C_PAUSED = 0x04,   /* receive cancelled: input queue full */
+	RG__C_EOF = 0x08,      /* the client sent FIN, or receive failed */
+	RG__C_LAST = 0x10,     /* no request after the current one */
+	RG__C_LINGER = 0x20,   /* final response sent, draining input */
+	RG__C_HANDLER = 0x40,  /* a request's handler is suspended */
+	RG__C_TIMEDOUT = 0x80, /* a timeout closed it */
+};
+
+struct rg__conn {
+	struct rg__io_op rx, tx;
+	struct rg__timer timer;
+	uint64_t deadline;    /* of the current state; 0 = none */
+	uint64_t tx_deadline; /* of the send in flight */
+	struct rg__worker *w;
+	struct rg__inq *in;	/* NULL when no byte is pending */
+	char *out;		/* NULL when no byte is pending */
+	uint32_t out_len, out_sent; /* pending; in flight at out[0, sent) */
+	struct rg_request *req; /* in its arena; NULL between requests */
+	struct rg__conn *dirty_next;
+	struct rg__conn *prev, *next; /* the worker's live connections */
+	int fd;
+	uint8_t flags;
+};
+
+/* ------------------------------------------------------------------------
+ * Request: lives in its arena, from the first byte of its head until its
+ * response is written.
+ * ------------------------------------------------------------------------ */
+
+enum rg__wait {
+	RG__WAIT_NONE,
+	RG__WAIT_BODY,	 /* rg_body_read: bytes, end or error */
+	RG__WAIT_OUTPUT, /* the output buffer to drain */
+	RG__WAIT_OTHER,	 /* sleep, upstream socket: not the connection */
+};
+
+enum rg__resp_state { RG__RESP_NONE, RG__RESP_STREAM, RG__RESP_DONE };
+
+struct rg_request {
+	struct rg__conn *conn;
+	struct rg_arena *arena;
+	struct rg__coro *coro; /* while its handler is suspended */
+	bool coro_ok;	       /* its handler runs on a coroutine */
+	struct rg__parser parser;
+	struct rg__request head;
+	struct rg__route_match route;
+	/* The buffer the head is in; the slices point into it. Owned by the
+	 * request once it left the input queue (pin_owned). */
+	struct rg__seg pin;
+	bool pin_owned;
+	/* Body */
+	bool body_started, body_done, sent_continue;
+	uint64_t body_left; /* Content-Length bytes not read yet */
+	struct rg__chunked chunked;
+	/* Suspension */
+	uint8_t wait; /* enum rg__wait */
+	int wait_res;
+	/* Response */
+	uint8_t resp;	   /* enum rg__resp_state */
+	uint8_t resp_body; /* RG__RESP_RAW_BODY/CHUNKED_BODY/NO_BODY */
+	bool resp_close;
+	int64_t resp_left; /* Content-Length bytes still to write; -1 none */
+	struct rg_header *resp_headers;
+	uint32_t resp_nheaders, resp_cap;
+};
+
+/* ------------------------------------------------------------------------
+ * Worker: the event loop and every pool it draws from.
+ * ------------------------------------------------------------------------ */
+
+struct rg__worker {
+	struct rg_server *server;
+	struct rg__io *io;
+	struct rg__timers timers;
+	struct rg__coro_sched sched;
+	struct rg_pool *conns, *stacks, *blocks;
+	struct rg_slab *slab;
+	struct rg__date_cache date;
+	struct rg__parse_limits limits;
+	struct rg__conn *dirty; /* connections with output to send */
+	struct rg__conn *live;	/* every open connection */
+	struct rg__io_op accept_op, wake_op;
+	struct rg__timer accept_retry;
+	uint64_t wake_buf;
+	int listen_fd, wake_fd;
+	bool stopping;
+	time_t wall; /* the loop's wall clock second, for Date */
+	struct rg_server_stats stats; /* the counters; memory figures filled
+					 in by rg_server_stats */
+};
+
+struct rg_server {
+	struct rg_server_config config;
+	struct rg__router router;
+	struct rg__worker w;
+	struct rg_mem_account account;
+	volatile sig_atomic_t stop;
+	bool running;
+};
+
+/* conn.c */
+void rg__conn_accept(struct rg__worker *w, int fd);
+void rg__conn_flush_all(struct rg__worker *w);
+void rg__conn_close(struct rg__conn *c);
+/* Graceful stop: closes idle connections, ends the others after their
+ * current response. */
+void rg__conn_close_idle(struct rg__worker *w);
+void rg__conn_release(struct rg__conn *c);
+/* Puts the connection on the flush list, handled at the end of the loop
+ * iteration: pending output is sent, a closing connection released. */
+void rg__conn_dirty(struct rg__conn *c);
+/* Continues a suspended handler; then, if it finished, the connection. */
+void rg__request_wake(struct rg_request *req, int res);
+/* Copies data[0, n) into the output buffer, suspending while it is full.
+ * 0 or -ECONNRESET. */
+int rg__conn_write(struct rg__conn *c, const void *data, size_t n);
+/* Makes room for `n` contiguous bytes in the output buffer, suspending the
+ * handler while it drains: 0, -E2BIG, -ENOMEM, -ECONNRESET. */
+int rg__conn_reserve(struct rg__conn *c, size_t n);
+/* The output buffer to append to, and its new length once appended. */
+struct rg__wbuf rg__conn_wbuf(struct rg__conn *c);
+void rg__conn_wrote(struct rg__conn *c, size_t new_len);
+/* Consumes up to n bytes of input into dst (dst NULL: drops them). */
+size_t rg__inq_take(struct rg__conn *c, char *dst, size_t n);
+/* Releases the consumed segments at the front of the input queue. */
+void rg__inq_trim(struct rg__conn *c);
+
+/* request.c */
+void rg__request_run(void *arg); /* a coroutine's body */
+int rg__request_finish(struct rg_request *req);
+
+/* body.c: 1 when the body is fully consumed, 0 if bytes are missing,
+ * -errno. Drops whatever the handler did not read. */
+int rg__body_drain(struct rg_request *req);
+/* The body bytes available now, decoded: up to n into buf (NULL drops). */
+long rg__body_take(struct rg_request *req, char *buf, size_t n);
+
+/* The request served by the running coroutine, or NULL. */
+struct rg_request *rg__request_current(void);
+/* Suspends the running handler until rg__request_wake(req, res); returns
+ * res. */
+int rg__request_suspend(struct rg_request *req, enum rg__wait why);
+
+#endif /* RG_CORE_SERVER_H */

@@ -1,0 +1,154 @@
+/* suspend.c: calls that suspend a handler and let the worker serve others
+ * meanwhile: rg_sleep and the small socket API for calling other servers.
+ * Each waits on an io operation and a timer kept on the handler's stack. */
+#include "core/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct waiter {
+	struct rg__io_op op;
+	struct rg__timer timer;
+	struct rg_request *req;
+	struct rg__worker *w;
+	bool timed_out;
+};
+
+static void on_done(struct rg__io_op *op, int res)
+{
+	struct waiter *wt = RG__CONTAINER(op, struct waiter, op);
+	rg__timer_del(&wt->w->timers, &wt->timer);
+	if (wt->timed_out && res == -ECANCELED)
+		res = -ETIMEDOUT;
+	rg__request_wake(wt->req, res);
+}
+
+/* The operation's callback still follows, with -ECANCELED. */
+static void on_timeout(struct rg__timer *t)
+{
+	struct waiter *wt = RG__CONTAINER(t, struct waiter, timer);
+	wt->timed_out = true;
+	rg__io_cancel(wt->w->io, &wt->op);
+}
+
+static void on_sleep(struct rg__timer *t)
+{
+	struct waiter *wt = RG__CONTAINER(t, struct waiter, timer);
+	rg__request_wake(wt->req, 0);
+}
+
+static int waiter_init(struct waiter *wt, uint32_t timeout_ms,
+		       rg__timer_fn *fire)
+{
+	memset(wt, 0, sizeof(*wt));
+	wt->req = rg__request_current();
+	if (!wt->req)
+		return -EPERM;
+	wt->w = wt->req->conn->w;
+	wt->timer.fire = fire;
+	if (timeout_ms)
+		rg__timer_add(&wt->w->timers, &wt->timer,
+			      wt->w->timers.now + timeout_ms);
+	return 0;
+}
+
+/* Suspends until the started operation (err == 0) completes. */
+static int waiter_wait(struct waiter *wt, int err)
+{
+	if (err < 0) {
+		rg__timer_del(&wt->w->timers, &wt->timer);
+		return err;
+	}
+	return rg__request_suspend(wt->req, RG__WAIT_OTHER);
+}
+
+int rg_sleep(uint32_t ms)
+{
+	struct waiter wt;
+	int err = waiter_init(&wt, ms ? ms : 1, on_sleep);
+	if (err < 0)
+		return err;
+	rg__request_suspend(wt.req, RG__WAIT_OTHER);
+	return 0;
+}
+
+int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	struct waiter wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
+	int fd = socket(ss.ss_family,
+			SOCK_STREAM | SOCK_CLOEXEC |
+			    rg__io_socket_flags(wt.w->io),
+			0);
+	if (fd < 0) {
+		err = -errno;
+		rg__timer_del(&wt.w->timers, &wt.timer);
+		return err;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	err = waiter_wait(&wt, rg__io_connect(wt.w->io, &wt.op, fd,
+					      (struct sockaddr *)&ss, len,
+					      on_done));
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms)
+{
+	struct waiter wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	return waiter_wait(&wt, rg__io_read(wt.w->io, &wt.op, sock, buf,
+					    (uint32_t)n, on_done));
+}
+
+long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms)
+{
+	if (n > INT32_MAX)
+		return -EMSGSIZE;
+	struct waiter wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
+	return waiter_wait(&wt, rg__io_send(wt.w->io, &wt.op, sock, buf,
+					    (uint32_t)n, on_done));
+}
+
+void rg_sock_close(int sock)
+{
+	struct rg_request *req = rg__request_current();
+	if (req)
+		rg__io_close(req->conn->w->io, sock); /* forgets its state too */
+	else
+		close(sock);
+}
