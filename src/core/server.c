@@ -303,10 +303,11 @@ int rg_server_run(struct rg_server *s)
 		w->wall = time(NULL);
 		if (s->stop && !w->stopping)
 			worker_stop(w);
-		if (w->stopping && worker_quiet(w))
-			break;
 		rg__timers_run(&w->timers);
 		rg__conn_flush_all(w);
+		/* After the flush: it releases the connections closed above. */
+		if (w->stopping && worker_quiet(w))
+			break;
 		int n = rg__io_wait(w->io, rg__timers_next(&w->timers));
 		if (n < 0 && n != -EINTR) {
 			err = n;
