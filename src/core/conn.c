@@ -1,5 +1,6 @@
-/* conn.c: a connection's life: accept, the input queue, parsing heads,
- * starting handlers, batched output, timeouts, lingering close, release. */
+/* conn.c: a connection's life: accept, parsing heads, starting handlers,
+ * batched output, timeouts, lingering close, release (its input queue is
+ * inq.c). */
 #include "core/server.h"
 
 #include <errno.h>
@@ -29,189 +30,6 @@ static const char *date_now(struct rg__worker *w)
 }
 
 /* ------------------------------------------------------------------------
- * Input queue
- * ------------------------------------------------------------------------ */
-
-static void buf_release(struct rg__worker *w, const struct rg__seg *s)
-{
-	if (s->kind == RG__BUF_KEPT)
-		rg__io_buf_free(w->io, s->buf);
-	else if (s->kind == RG__BUF_SLAB)
-		rg_slab_free(w->slab, s->buf, s->cap);
-	/* RG__BUF_LENT goes back when its receive callback returns. */
-}
-
-/* A segment leaves the queue: the request whose head is in it takes it
- * over, otherwise it is released. */
-static void seg_drop(struct rg__conn *c, const struct rg__seg *s)
-{
-	struct rg_request *r = c->req;
-	if (r && !r->pin_owned && r->pin.buf == s->buf) {
-		r->pin = *s;
-		r->pin_owned = true;
-	} else {
-		buf_release(c->w, s);
-	}
-}
-
-static void inq_free(struct rg__conn *c)
-{
-	struct rg__inq *q = c->in;
-	if (!q)
-		return;
-	for (uint32_t i = 0; i < q->n; i++)
-		seg_drop(c, &q->seg[i]);
-	rg_slab_free(c->w->slab, q, q->size);
-	c->in = NULL;
-}
-
-void rg__inq_trim(struct rg__conn *c)
-{
-	struct rg__inq *q = c->in;
-	if (!q)
-		return;
-	uint32_t i = 0;
-	while (i < q->n && q->seg[i].off == q->seg[i].len)
-		seg_drop(c, &q->seg[i++]);
-	if (i == q->n) {
-		q->n = 0;
-		inq_free(c);
-	} else if (i) {
-		memmove(q->seg, q->seg + i, (q->n - i) * sizeof(q->seg[0]));
-		q->n -= i;
-	}
-}
-
-static struct rg__inq *inq_alloc(struct rg__worker *w, size_t want)
-{
-	size_t size;
-	struct rg__inq *q = rg_slab_alloc(w->slab, want, &size);
-	if (!q)
-		return NULL;
-	q->n = 0;
-	q->bytes = 0;
-	q->size = size;
-	q->max = (uint32_t)((size - sizeof(*q)) / sizeof(q->seg[0]));
-	return q;
-}
-
-/* Appends received bytes: copied into the last segment when they fit
- * there (so a trickling client holds one buffer, not one per byte), else
- * the lent buffer itself becomes a segment. */
-static int inq_push(struct rg__conn *c, char *buf, uint32_t n)
-{
-	struct rg__worker *w = c->w;
-	struct rg__inq *q = c->in;
-	if (!q && !(q = c->in = inq_alloc(w, 256)))
-		return -ENOBUFS;
-	if (q->n) {
-		struct rg__seg *t = &q->seg[q->n - 1];
-		if (t->kind != RG__BUF_LENT && t->cap - t->len >= n) {
-			memcpy(t->buf + t->len, buf, n);
-			t->len += n;
-			q->bytes += n;
-			return 0;
-		}
-	}
-	if (q->n == q->max) {
-		struct rg__inq *g = inq_alloc(w, q->size * 2);
-		if (!g || g->size <= q->size) {
-			if (g)
-				rg_slab_free(w->slab, g, g->size);
-			return -ENOBUFS;
-		}
-		memcpy(g->seg, q->seg, q->n * sizeof(q->seg[0]));
-		g->n = q->n;
-		g->bytes = q->bytes;
-		rg_slab_free(w->slab, q, q->size);
-		q = c->in = g;
-	}
-	q->seg[q->n++] = (struct rg__seg){.buf = buf,
-					  .len = n,
-					  .cap = (uint32_t)rg__io_buf_size(w->io),
-					  .kind = RG__BUF_LENT};
-	q->bytes += n;
-	return 0;
-}
-
-/* The head at the front spans segments (or fills its buffer): moves it,
- * and whatever follows that fits, into one header buffer. -errno when
- * the head cannot grow any more. */
-static int inq_gather(struct rg__conn *c)
-{
-	struct rg__worker *w = c->w;
-	struct rg__inq *q = c->in;
-	struct rg__seg *s = &q->seg[0];
-	size_t have = s->len - s->off, cap;
-	char *hb = rg_slab_alloc(w->slab, cfg(c)->header_buffer_size, &cap);
-	if (!hb)
-		return -ENOBUFS;
-	if (cap <= have) {
-		rg_slab_free(w->slab, hb, cap);
-		return -EMSGSIZE;
-	}
-	memcpy(hb, s->buf + s->off, have);
-	buf_release(w, s);
-	*s = (struct rg__seg){.buf = hb,
-			      .len = (uint32_t)have,
-			      .cap = (uint32_t)cap,
-			      .kind = RG__BUF_SLAB};
-	while (q->n > 1 && s->len < s->cap) {
-		struct rg__seg *n = &q->seg[1];
-		uint32_t k = n->len - n->off;
-		if (k > s->cap - s->len)
-			k = s->cap - s->len;
-		memcpy(s->buf + s->len, n->buf + n->off, k);
-		s->len += k;
-		n->off += k;
-		if (n->off < n->len)
-			break;
-		buf_release(w, n);
-		memmove(q->seg + 1, q->seg + 2, (q->n - 2) * sizeof(q->seg[0]));
-		q->n--;
-	}
-	return 0;
-}
-
-/* Inside a receive callback: keeps the lent buffer if anything still
- * points into it. */
-static void keep_lent(struct rg__conn *c, char *buf)
-{
-	bool used = false;
-	for (uint32_t i = 0; c->in && i < c->in->n; i++) {
-		if (c->in->seg[i].kind == RG__BUF_LENT) {
-			c->in->seg[i].kind = RG__BUF_KEPT;
-			used = true;
-		}
-	}
-	struct rg_request *r = c->req;
-	if (r && r->pin_owned && r->pin.kind == RG__BUF_LENT) {
-		r->pin.kind = RG__BUF_KEPT;
-		used = true;
-	}
-	if (used)
-		rg__io_buf_keep(c->w->io, buf);
-}
-
-size_t rg__inq_take(struct rg__conn *c, char *dst, size_t n)
-{
-	size_t got = 0;
-	while (got < n && c->in && c->in->n) {
-		struct rg__seg *s = &c->in->seg[0];
-		size_t k = s->len - s->off;
-		if (k > n - got)
-			k = n - got;
-		if (dst)
-			memcpy(dst + got, s->buf + s->off, k);
-		s->off += (uint32_t)k;
-		c->in->bytes -= k;
-		got += k;
-		rg__inq_trim(c);
-	}
-	return got;
-}
-
-/* ------------------------------------------------------------------------
  * Output
  * ------------------------------------------------------------------------ */
 
@@ -219,11 +37,12 @@ static void on_send(struct rg__io_op *op, int res);
 
 static void conn_send(struct rg__conn *c)
 {
-	if (c->tx.kind != RG__IO_NONE || !c->out_len || (c->flags & RG__C_CLOSING))
+	if (c->tx.kind != RG__IO_NONE || !c->out_len ||
+	    (c->flags & RG__C_CLOSING))
 		return;
 	c->out_sent = c->out_len;
-	if (rg__io_send(c->w->io, &c->tx, c->fd, c->out, c->out_len,
-			on_send) < 0) {
+	if (rg__io_send(c->w->io, &c->tx, c->fd, c->out, c->out_len, on_send) <
+	    0) {
 		c->out_sent = 0;
 		rg__conn_close(c);
 		return;
@@ -244,8 +63,8 @@ void rg__conn_dirty(struct rg__conn *c)
 
 static bool out_ready(struct rg__conn *c)
 {
-	if (!c->out && !(c->out = rg_slab_alloc(c->w->slab, RG__OUT_SIZE,
-						NULL)))
+	if (!c->out &&
+	    !(c->out = rg_slab_alloc(c->w->slab, RG__OUT_SIZE, NULL)))
 		return false;
 	return true;
 }
@@ -343,7 +162,7 @@ static void request_end(struct rg__conn *c)
 	struct rg_request *r = c->req;
 	c->req = NULL;
 	if (r->pin_owned)
-		buf_release(c->w, &r->pin);
+		rg__buf_release(c->w, &r->pin);
 	rg_arena_destroy(r->arena);
 	if (!(c->flags & RG__C_LAST)) {
 		c->deadline = cfg(c)->keepalive_timeout_ms
@@ -369,7 +188,8 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		c->flags |= RG__C_LAST;
 		w->stats.errors++;
 	} else {
-		struct rg_header h = {{"Allow", 5}, {allow, allow ? strlen(allow) : 0}};
+		struct rg_header h = {{"Allow", 5},
+				      {allow, allow ? strlen(allow) : 0}};
 		const struct rg__request *q = &c->req->head;
 		struct rg__response_head head = {
 		    .status = status,
@@ -409,11 +229,10 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 	else
 		r->body_done = true;
 
-	int st = rg__router_match(&w->server->router, h->method, h->path,
-				  &r->route);
+	int st =
+	    rg__router_match(&w->server->router, h->method, h->path, &r->route);
 	if (st != 200) {
-		respond_self(c, st, st == 405 ? r->route.allow : NULL,
-			     false);
+		respond_self(c, st, st == 405 ? r->route.allow : NULL, false);
 		r->resp = RG__RESP_DONE;
 		return;
 	}
@@ -428,7 +247,7 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 /* A parser rejection, or 408: the error response, then close. */
 static void reject(struct rg__conn *c, int status)
 {
-	inq_free(c);
+	rg__inq_free(c);
 	respond_self(c, status, NULL, true);
 	if (c->req)
 		request_end(c);
@@ -438,11 +257,11 @@ static void reject(struct rg__conn *c, int status)
  * so the client reads the response rather than a reset. */
 static void conn_maybe_linger(struct rg__conn *c)
 {
-	if (!(c->flags & RG__C_LAST) || (c->flags & (RG__C_LINGER |
-						     RG__C_CLOSING)) ||
-	    c->req || c->out_len || c->tx.kind != RG__IO_NONE)
+	if (!(c->flags & RG__C_LAST) ||
+	    (c->flags & (RG__C_LINGER | RG__C_CLOSING)) || c->req ||
+	    c->out_len || c->tx.kind != RG__IO_NONE)
 		return;
-	inq_free(c);
+	rg__inq_free(c);
 	if (c->flags & RG__C_EOF) {
 		rg__conn_close(c);
 		return;
@@ -474,7 +293,8 @@ static void conn_process(struct rg__conn *c)
 		if (r && r->resp == RG__RESP_DONE) {
 			int d = rg__body_drain(r);
 			if (d == 0) {
-				c->deadline = now_ms(c) + cfg(c)->body_timeout_ms;
+				c->deadline =
+				    now_ms(c) + cfg(c)->body_timeout_ms;
 				break;
 			}
 			if (d < 0)
@@ -486,7 +306,7 @@ static void conn_process(struct rg__conn *c)
 			continue;
 		}
 		if (!r && (c->flags & RG__C_LAST)) {
-			inq_free(c); /* nothing after the last request */
+			rg__inq_free(c); /* nothing after the last request */
 			break;
 		}
 		if (c->out_len >= RG__OUT_SIZE / 2)
@@ -497,15 +317,14 @@ static void conn_process(struct rg__conn *c)
 			reject(c, 503);
 			break;
 		}
-		int n = rg__parse_request(&r->parser, r->arena,
-					  c->in->seg[0].buf + c->in->seg[0].off,
-					  c->in->seg[0].len - c->in->seg[0].off,
-					  &r->head);
+		int n = rg__parse_request(
+		    &r->parser, r->arena, c->in->seg[0].buf + c->in->seg[0].off,
+		    c->in->seg[0].len - c->in->seg[0].off, &r->head);
 		if (n == 0) {
 			struct rg__seg *s = &c->in->seg[0];
 			if (c->in->n == 1 && s->len < s->cap)
 				break; /* the rest will land in this buffer */
-			int err = inq_gather(c);
+			int err = rg__inq_gather(c);
 			if (err < 0) {
 				reject(c, err == -EMSGSIZE ? 431 : 503);
 				break;
@@ -580,7 +399,7 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 	}
 	if (c->flags & (RG__C_CLOSING | RG__C_LINGER))
 		return; /* dropped */
-	if (inq_push(c, buf, (uint32_t)res) < 0) {
+	if (rg__inq_push(c, buf, (uint32_t)res) < 0) {
 		rg__conn_close(c);
 		return;
 	}
@@ -588,7 +407,7 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 		rg__request_wake(c->req, 0);
 	else
 		conn_process(c);
-	keep_lent(c, buf);
+	rg__inq_keep_lent(c, buf);
 	if (c->in && c->in->bytes >= cfg(c)->connection_buffer_size &&
 	    !(c->flags & (RG__C_PAUSED | RG__C_CLOSING))) {
 		c->flags |= RG__C_PAUSED;
@@ -599,8 +418,8 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 static void on_send(struct rg__io_op *op, int res)
 {
 	struct rg__conn *c = RG__CONTAINER(op, struct rg__conn, tx);
-	bool waiting = (c->flags & RG__C_HANDLER) &&
-		       c->req->wait == RG__WAIT_OUTPUT;
+	bool waiting =
+	    (c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_OUTPUT;
 	if (res < 0 || (c->flags & RG__C_CLOSING)) {
 		rg__conn_close(c);
 		if (waiting)
@@ -614,7 +433,8 @@ static void on_send(struct rg__io_op *op, int res)
 	c->tx_deadline = 0;
 	if (c->out_len) {
 		conn_send(c);
-	} else if (!(c->flags & RG__C_HANDLER) || c->req->resp == RG__RESP_NONE) {
+	} else if (!(c->flags & RG__C_HANDLER) ||
+		   c->req->resp == RG__RESP_NONE) {
 		rg_slab_free(c->w->slab, c->out, RG__OUT_SIZE);
 		c->out = NULL;
 	}
@@ -732,7 +552,7 @@ void rg__conn_close(struct rg__conn *c)
 	if (c->flags & RG__C_CLOSING)
 		return;
 	c->flags |= RG__C_CLOSING;
-	inq_free(c);
+	rg__inq_free(c);
 	rg__timer_del(&c->w->timers, &c->timer);
 	rg__io_close(c->w->io, c->fd);
 	rg__conn_dirty(c); /* released at the end of the loop iteration */
@@ -743,14 +563,14 @@ void rg__conn_close(struct rg__conn *c)
  * between loop iterations, so no caller holds the connection. */
 void rg__conn_release(struct rg__conn *c)
 {
-	if (!(c->flags & RG__C_CLOSING) || (c->flags & (RG__C_HANDLER |
-							RG__C_DIRTY)) ||
+	if (!(c->flags & RG__C_CLOSING) ||
+	    (c->flags & (RG__C_HANDLER | RG__C_DIRTY)) ||
 	    c->rx.kind != RG__IO_NONE || c->tx.kind != RG__IO_NONE)
 		return;
 	struct rg__worker *w = c->w;
 	if (c->req)
 		request_end(c);
-	inq_free(c);
+	rg__inq_free(c);
 	if (c->out)
 		rg_slab_free(w->slab, c->out, RG__OUT_SIZE);
 	rg__timer_del(&w->timers, &c->timer);

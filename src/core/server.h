@@ -1,7 +1,7 @@
 /* server.h: the server's internal state shared by its files: the worker
- * (server.c: loop, accept, stop), connections (conn.c), requests and
- * responses (request.c, body.c), suspending calls (suspend.c) and
- * statistics (stats.c). */
+ * (server.c: loop, accept, stop), connections (conn.c) and their input
+ * (inq.c), requests and responses (request.c, body.c), suspending calls
+ * (suspend.c) and statistics (stats.c). */
 #ifndef RG_CORE_SERVER_H
 #define RG_CORE_SERVER_H
 
@@ -21,7 +21,7 @@
 #include <time.h>
 
 #define RG__CONTAINER(ptr, type, member)                                       \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Output buffer of a connection with a response in flight (a slab class). */
 #define RG__OUT_SIZE 16384
@@ -78,10 +78,10 @@ struct rg__conn {
 	uint64_t deadline;    /* of the current state; 0 = none */
 	uint64_t tx_deadline; /* of the send in flight */
 	struct rg__worker *w;
-	struct rg__inq *in;	/* NULL when no byte is pending */
-	char *out;		/* NULL when no byte is pending */
+	struct rg__inq *in;	    /* NULL when no byte is pending */
+	char *out;		    /* NULL when no byte is pending */
 	uint32_t out_len, out_sent; /* pending; in flight at out[0, sent) */
-	struct rg_request *req; /* in its arena; NULL between requests */
+	struct rg_request *req;	    /* in its arena; NULL between requests */
 	struct rg__conn *dirty_next;
 	struct rg__conn *prev, *next; /* the worker's live connections */
 	int fd;
@@ -186,10 +186,27 @@ int rg__conn_reserve(struct rg__conn *c, size_t n);
 /* The output buffer to append to, and its new length once appended. */
 struct rg__wbuf rg__conn_wbuf(struct rg__conn *c);
 void rg__conn_wrote(struct rg__conn *c, size_t new_len);
+
+/* inq.c */
+/* Appends n received bytes from the receive buffer lent by the io layer:
+ * 0, or -ENOBUFS when the slab is exhausted. */
+int rg__inq_push(struct rg__conn *c, char *buf, uint32_t n);
+/* Called before a receive callback returns: keeps the lent buffer from the
+ * io layer if a segment (or the request's head) still points into it. */
+void rg__inq_keep_lent(struct rg__conn *c, char *buf);
+/* Moves the head at the front, which spans segments or fills its buffer,
+ * into one header buffer: 0, -EMSGSIZE when it cannot grow (431), or
+ * -ENOBUFS. */
+int rg__inq_gather(struct rg__conn *c);
 /* Consumes up to n bytes of input into dst (dst NULL: drops them). */
 size_t rg__inq_take(struct rg__conn *c, char *dst, size_t n);
 /* Releases the consumed segments at the front of the input queue. */
 void rg__inq_trim(struct rg__conn *c);
+/* Releases every segment (the request takes over the one its head is in)
+ * and the queue itself. */
+void rg__inq_free(struct rg__conn *c);
+/* Returns a segment's buffer to where it came from. */
+void rg__buf_release(struct rg__worker *w, const struct rg__seg *s);
 
 /* request.c */
 void rg__request_run(void *arg); /* a coroutine's body */
