@@ -87,6 +87,8 @@ struct rg__conn {
 	int fd;
 	uint8_t flags;
 };
+_Static_assert(sizeof(struct rg__conn) <= 256,
+	       "an idle connection costs at most 256 bytes");
 
 /* ------------------------------------------------------------------------
  * Request: lives in its arena, from the first byte of its head until its
