@@ -86,8 +86,8 @@ int rg_server_listen(struct rg_server *s)
 		return -EINVAL;
 	}
 	/* Non-blocking: the epoll backend accepts until EAGAIN. */
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
+	int fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1;
@@ -137,7 +137,8 @@ static void on_accept(struct rg__io_op *op, int res);
 
 static void accept_again(struct rg__timer *t)
 {
-	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, accept_retry);
+	struct rg__worker *w =
+	    RG__CONTAINER(t, struct rg__worker, accept_retry);
 	if (!w->stopping &&
 	    rg__io_accept(w->io, &w->accept_op, w->listen_fd, on_accept) < 0)
 		rg__timer_add(&w->timers, t, w->timers.now + 100);
@@ -166,6 +167,15 @@ static void on_wake(struct rg__io_op *op, int res)
 	if (res >= 0 && !w->server->stop)
 		rg__io_read(w->io, &w->wake_op, w->wake_fd,
 			    (char *)&w->wake_buf, sizeof(w->wake_buf), on_wake);
+}
+
+/* The loop's clocks: read once per iteration, and again when a wait
+ * returns, so deadlines set by its callbacks count from now. */
+static void worker_tick(void *arg)
+{
+	struct rg__worker *w = arg;
+	w->timers.now = rg__clock_ms();
+	w->wall = time(NULL);
 }
 
 static void worker_fini(struct rg__worker *w)
@@ -209,8 +219,8 @@ static int worker_init(struct rg_server *s)
 					.max = (size_t)c->max_connections * 4};
 	/* Slab classes: small (input queues), receive buffers, header and
 	 * output buffers. */
-	struct rg_slab_config sc = {.initial = 32,
-				    .max = (size_t)c->max_connections * 2 + 512};
+	struct rg_slab_config sc = {
+	    .initial = 32, .max = (size_t)c->max_connections * 2 + 512};
 	size_t sizes[] = {256, 1024, 8192, RG__OUT_SIZE, c->header_buffer_size};
 	unsigned n = 0;
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -219,16 +229,23 @@ static int worker_init(struct rg_server *s)
 			j++;
 		if (j < n && sc.sizes[j] == sizes[i])
 			continue;
-		memmove(&sc.sizes[j + 1], &sc.sizes[j], (n - j) * sizeof(size_t));
+		memmove(&sc.sizes[j + 1], &sc.sizes[j],
+			(n - j) * sizeof(size_t));
 		sc.sizes[j] = sizes[i];
 		n++;
 	}
-	int err = -ENOMEM;
+	if (stacks.initial > stacks.max)
+		stacks.initial = stacks.max;
+	if (blocks.initial > blocks.max)
+		blocks.initial = blocks.max;
+	int err;
 	if (!(w->conns = rg_pool_create(&conns, acct)) ||
 	    !(w->stacks = rg_pool_create(&stacks, acct)) ||
 	    !(w->blocks = rg_pool_create(&blocks, acct)) ||
-	    !(w->slab = rg_slab_create(&sc, acct)))
+	    !(w->slab = rg_slab_create(&sc, acct))) {
+		err = errno ? -errno : -ENOMEM;
 		goto fail;
+	}
 	if ((err = rg__coro_sched_init(&w->sched, w->stacks)) < 0)
 		goto fail;
 	static const enum rg__io_backend_id backends[] = {
@@ -244,6 +261,8 @@ static int worker_init(struct rg_server *s)
 	    .slab = w->slab,
 	    .buffer_size = 8192,
 	    .max_fds = c->max_connections + 1024,
+	    .woke = worker_tick,
+	    .woke_arg = w,
 	};
 	if (!(w->io = rg__io_create(&ioc))) {
 		err = -errno;
@@ -255,8 +274,7 @@ static int worker_init(struct rg_server *s)
 		goto fail;
 	}
 	w->accept_retry.fire = accept_again;
-	w->timers.now = rg__clock_ms();
-	w->wall = time(NULL);
+	worker_tick(w);
 	if ((err = rg__io_read(w->io, &w->wake_op, w->wake_fd,
 			       (char *)&w->wake_buf, sizeof(w->wake_buf),
 			       on_wake)) < 0 ||
@@ -299,8 +317,7 @@ int rg_server_run(struct rg_server *s)
 	struct rg__worker *w = &s->w;
 	s->running = true;
 	for (;;) {
-		w->timers.now = rg__clock_ms();
-		w->wall = time(NULL);
+		worker_tick(w);
 		if (s->stop && !w->stopping)
 			worker_stop(w);
 		rg__timers_run(&w->timers);

@@ -24,7 +24,16 @@ struct rg__io {
 	struct rg_slab *slab;
 	size_t buf_size;
 	int sock_flags;
+	void (*woke)(void *arg);
+	void *woke_arg;
 };
+
+/* After a wait that may have blocked, before running its callbacks. */
+static inline void rg__io_woke(struct rg__io *io)
+{
+	if (io->woke)
+		io->woke(io->woke_arg);
+}
 
 /* Op flags shared by the backends. */
 #define RG__IO_F_CANCELLED 0x01

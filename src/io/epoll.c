@@ -336,6 +336,8 @@ static int epoll_wait_(struct rg__io *io, int timeout_ms)
 			   ep->todo || ran ? 0 : timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? ran : -errno;
+	if (n)
+		rg__io_woke(io);
 	for (int i = 0; i < n; i++) {
 		struct rg__epfd *e = &ep->fds[events[i].data.fd];
 		uint32_t ev = events[i].events;
@@ -372,6 +374,8 @@ static struct rg__io *epoll_create_(const struct rg__io_config *cfg)
 	ep->base = (struct rg__io){.be = &rg__io_epoll_backend,
 				   .slab = cfg->slab,
 				   .buf_size = cfg->buffer_size,
+				   .woke = cfg->woke,
+				   .woke_arg = cfg->woke_arg,
 				   .sock_flags = SOCK_NONBLOCK};
 	ep->todo_tail = &ep->todo;
 	ep->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -65,6 +65,10 @@ struct rg__io_config {
 	struct rg_slab *slab; /* where receive buffers come from */
 	size_t buffer_size;   /* a slab class size */
 	unsigned max_fds;     /* epoll: fd table size */
+	/* Called when a wait returns, before its callbacks run: the owner's
+	 * clock is stale by however long the wait blocked. May be NULL. */
+	void (*woke)(void *arg);
+	void *woke_arg;
 };
 
 /* Creates the worker's loop with the configured backend; RG__IO_AUTO tries

@@ -298,6 +298,8 @@ static int uring_wait(struct rg__io *io, int timeout_ms)
 		n++;
 	}
 	io_uring_cq_advance(&u->ring, n);
+	if (n)
+		rg__io_woke(io);
 
 	int ran = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -350,7 +352,9 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 		return NULL;
 	u->base = (struct rg__io){.be = &rg__io_uring_backend,
 				  .slab = cfg->slab,
-				  .buf_size = cfg->buffer_size};
+				  .buf_size = cfg->buffer_size,
+				  .woke = cfg->woke,
+				  .woke_arg = cfg->woke_arg};
 	u->lent = -1;
 	unsigned entries = cfg->entries ? cfg->entries : 256;
 	/* Multishot operations post many completions per submission: give
