@@ -456,7 +456,9 @@ static char http_error[512]; /* why the last http_* call failed */
  * controls escaped), in a static buffer. */
 static inline const char *http_snippet(const char *p, size_t n)
 {
-	static char out[512];
+	/* 100 escapes of 4 bytes, "..." and the NUL: any larger, and gcc's
+	 * -Wformat-truncation flags the http_fail messages that quote it. */
+	static char out[100 * 4 + 3 + 1];
 	size_t k = 0;
 	for (size_t i = 0; i < n && i < 100; i++) {
 		unsigned char ch = (unsigned char)p[i];
