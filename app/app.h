@@ -18,7 +18,10 @@ struct app {
 
 /* handlers.c: the benchmark workloads (TechEmpower, HttpArena). */
 rg_handler app_plaintext, app_json_hello, app_baseline_get, app_baseline_post,
-    app_pipeline, app_json_items, app_upload;
+    app_pipeline, app_upload;
+
+/* json_items.c: GET /json/{count}. */
+rg_handler app_json_items;
 
 /* conformance.c: the endpoints protocol test suites probe. */
 rg_handler app_root, app_root_echo, app_echo_headers;
@@ -40,9 +43,6 @@ int app_parse_i64(struct rg_str s, int64_t *out);
 /* Writes `v` in decimal into buf (at least APP_I64_MAX_LEN bytes, not
  * NUL-terminated); returns its length. */
 size_t app_format_i64(char *buf, int64_t v);
-
-/* Length of `v` in decimal, without writing it. */
-size_t app_i64_len(int64_t v);
 
 /* Responds `status` with a text/plain body `msg`. */
 void app_reply(struct rg_request *req, int status, const char *msg);

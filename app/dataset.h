@@ -1,31 +1,39 @@
-/* dataset.h: the catalogue behind GET /json/{count}, loaded once at start-up
- * and pre-split so a request serialises it without allocating. */
+/* dataset.h: the catalogue behind GET /json/{count}, parsed once at start-up
+ * into typed items that each request serialises afresh. */
 #ifndef RG_APP_DATASET_H
 #define RG_APP_DATASET_H
 
+#include "ringlet.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* One item of the dataset's top-level array. `head` is the item's object,
- * minified, without its closing brace and followed by the key of the field
- * each response adds: `{"id":1,...,"rating":{...},"total":` (or
- * `{"total":` for an empty object). A response writes head, the total, '}'. */
+/* One item of the file's top-level array. Strings are decoded (escapes
+ * resolved, so they may hold any byte) and point into dataset.text. */
 struct dataset_item {
-	const char *head;
-	size_t head_len;
-	int64_t price;	  /* the item's integer "price" */
-	int64_t quantity; /* the item's integer "quantity" */
+	int64_t id;
+	struct rg_str name, category;
+	int64_t price, quantity;
+	bool active;
+	const struct rg_str *tags; /* into dataset.tags */
+	size_t ntags;
+	struct {
+		int64_t score, count;
+	} rating;
 };
 
 struct dataset {
 	struct dataset_item *items;
 	size_t count;
-	char *text; /* every head, back to back; owned */
+	struct rg_str *tags; /* every item's tags, back to back; owned */
+	char *text;	     /* the file, strings decoded in place; owned */
 };
 
-/* Reads the JSON file `path`: an array of objects, each with integer "price"
- * and "quantity" members. Returns 0, or -errno with a message in why[0,
- * why_len) ("line 12: expected ':'"). *ds is left empty on failure. */
+/* Reads the JSON file `path`: an array of objects with exactly the members
+ * of struct dataset_item, integers where it has int64_t. Returns 0, or
+ * -errno with a message in why[0, why_len) ("line 12: expected ':'"). *ds
+ * is left empty on failure. */
 int dataset_load(struct dataset *ds, const char *path, char *why,
 		 size_t why_len);
 

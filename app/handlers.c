@@ -1,9 +1,11 @@
 /* handlers.c: the benchmark workloads: TechEmpower's /plaintext and /json,
- * HttpArena's /baseline11, /pipeline, /json/{count} and /upload. Every
- * answer is computed per request; none allocates from the heap. */
+ * HttpArena's /baseline11, /pipeline and /upload (/json/{count} is
+ * json_items.c). Every answer is computed per request; none allocates from
+ * the heap. */
 #include "app.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define BASELINE_MAX_BODY 1024 /* an integer, maybe with whitespace */
@@ -139,103 +141,6 @@ void app_pipeline(struct rg_request *req, void *data)
 {
 	(void)data;
 	rg_respond(req, 200, "text/plain", "ok", 2);
-}
-
-/* Reads {count} as a non-negative integer, saturating: any count past the
- * dataset's end means "all of it". 0 or -EINVAL. */
-static int parse_count(struct rg_str s, size_t *count)
-{
-	if (s.len == 0)
-		return -EINVAL;
-	size_t n = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned d = (unsigned char)s.ptr[i] - '0';
-		if (d > 9)
-			return -EINVAL;
-		n = n > (SIZE_MAX - d) / 10 ? SIZE_MAX : n * 10 + d;
-	}
-	*count = n;
-	return 0;
-}
-
-/* GET /json/{count}?m=M: {"count":N,"items":[...]} with each of the first N
- * items plus "total": price * quantity * M. The body's length is computed
- * first, then the pieces are streamed: the item heads straight from the
- * dataset, the numbers through a stack buffer. */
-void app_json_items(struct rg_request *req, void *data)
-{
-	const struct app *app = data;
-	const struct dataset *ds = app->dataset;
-	if (!ds) {
-		app_reply(req, 503, "no dataset\n");
-		return;
-	}
-	size_t n;
-	if (parse_count(rg_param(req, "count"), &n) < 0) {
-		app_reply(req, 400, "count must be a non-negative integer\n");
-		return;
-	}
-	if (n > ds->count)
-		n = ds->count;
-	int64_t m = 1;
-	int rc = app_query_i64(req, "m", INT64_MIN, INT64_MAX, &m);
-	if (rc == -ENOMEM) {
-		app_reply(req, 503, "out of memory\n");
-		return;
-	}
-	if (rc < 0) {
-		app_reply(req, 400, "m must be an integer\n");
-		return;
-	}
-
-	static const char open_items[] = ",\"items\":[";
-	static const char close_all[] = "]}";
-	int64_t count = (int64_t)n;
-	size_t len = strlen("{\"count\":") + app_i64_len(count) +
-		     strlen(open_items) + strlen(close_all);
-	for (size_t i = 0; i < n; i++) {
-		const struct dataset_item *it = &ds->items[i];
-		int64_t total;
-		if (__builtin_mul_overflow(it->price, it->quantity, &total) ||
-		    __builtin_mul_overflow(total, m, &total)) {
-			app_reply(req, 400, "total overflows\n");
-			return;
-		}
-		len += (i > 0) + it->head_len + app_i64_len(total) + 1;
-	}
-
-	if (rg_stream_begin(req, 200, "application/json", (int64_t)len) < 0)
-		return;
-	/* Each write ends with the separator that follows it, so an item is
-	 * two writes: its head, then "total}," (or "total}]}" at the end). */
-	char buf[APP_I64_MAX_LEN + 16];
-	size_t k = 0;
-	memcpy(buf, "{\"count\":", 9);
-	k = 9 + app_format_i64(buf + 9, count);
-	memcpy(buf + k, open_items, strlen(open_items));
-	k += strlen(open_items);
-	if (n == 0) {
-		memcpy(buf + k, close_all, 2);
-		k += 2;
-	}
-	if (rg_stream_write(req, buf, k) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const struct dataset_item *it = &ds->items[i];
-		if (rg_stream_write(req, it->head, it->head_len) < 0)
-			return;
-		k = app_format_i64(buf, it->price * it->quantity * m);
-		buf[k++] = '}';
-		if (i + 1 < n) {
-			buf[k++] = ',';
-		} else {
-			memcpy(buf + k, close_all, 2);
-			k += 2;
-		}
-		if (rg_stream_write(req, buf, k) < 0)
-			return;
-	}
-	rg_stream_end(req);
 }
 
 /* POST /upload: counts the body's bytes as they arrive, 16 KiB at a time;
