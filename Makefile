@@ -44,13 +44,15 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
-.PHONY: all deps lib unit server http test run bench install clean format
+.PHONY: all deps lib unit server http test run bench bench-servers install \
+	clean format
 all: lib
 
 # Every Debian package the build, tests, fuzzers and benchmarks use.
 PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    liburing-dev libcmocka-dev libjemalloc-dev libmimalloc-dev \
-	    libh2o-dev node-llhttp curl ca-certificates
+	    libh2o-dev node-llhttp curl ca-certificates \
+	    nginx-light h2o wrk
 deps:
 	@dpkg -s $(PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -163,6 +165,12 @@ bench: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond $(B)/bench/coro
 	$(B)/bench/parse
 	$(B)/bench/respond
 	$(B)/bench/coro
+
+# ringlet against nginx and h2o on this machine, in the same run: wrk
+# throughput, memory per idle connection, allocator calls per request
+# (bench/server.sh says how; it builds what it needs and installs nothing).
+bench-servers:
+	BUILD=$(BUILD) bench/server.sh
 
 # The demo server on port 8080, on the shared HttpArena data.
 run: $(B)/ringlet
