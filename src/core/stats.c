@@ -46,7 +46,7 @@ struct out {
 };
 
 __attribute__((format(printf, 2, 3))) static void put(struct out *o,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -114,8 +114,8 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 	    (unsigned long long)a->bytes_reserved,
 	    ratio(a->bytes_used, a->bytes_reserved),
 	    (unsigned long long)a->extra_blocks, (unsigned long long)a->spills,
-	    (unsigned long long)a->spill_bytes,
-	    ratio(a->spills, a->lifecycles), (unsigned long long)a->failures);
+	    (unsigned long long)a->spill_bytes, ratio(a->spills, a->lifecycles),
+	    (unsigned long long)a->failures);
 	put(&o, "\"pools\":{");
 	put_pool(&o, "connections", &st.connections);
 	put(&o, ",");
@@ -134,7 +134,8 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 		    (unsigned long long)c->allocs,
 		    (unsigned long long)c->pool.in_use,
 		    (unsigned long long)c->pool.high_water,
-		    1.0 - ratio(c->bytes_asked, c->bytes_given));
+		    c->bytes_given ? 1.0 - ratio(c->bytes_asked, c->bytes_given)
+				   : 0.0);
 	}
 	put(&o, "]}}");
 	return o.len;
