@@ -374,6 +374,16 @@ void rg__request_wake(struct rg_request *r, int res)
  * io callbacks
  * ------------------------------------------------------------------------ */
 
+/* New input, or its end: to the handler waiting for body bytes, else to
+ * the parser. */
+static void conn_input(struct rg__conn *c)
+{
+	if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_BODY)
+		rg__request_wake(c->req, 0);
+	else
+		conn_process(c);
+}
+
 static void on_recv(struct rg__io_op *op, char *buf, int res)
 {
 	struct rg__conn *c = RG__CONTAINER(op, struct rg__conn, rx);
@@ -391,10 +401,7 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 			rg__conn_close(c);
 			return;
 		}
-		if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_BODY)
-			rg__request_wake(c->req, 0);
-		else
-			conn_process(c);
+		conn_input(c);
 		return;
 	}
 	if (c->flags & (RG__C_CLOSING | RG__C_LINGER))
@@ -403,10 +410,7 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 		rg__conn_close(c);
 		return;
 	}
-	if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_BODY)
-		rg__request_wake(c->req, 0);
-	else
-		conn_process(c);
+	conn_input(c);
 	rg__inq_keep_lent(c, buf);
 	if (c->in && c->in->bytes >= cfg(c)->connection_buffer_size &&
 	    !(c->flags & (RG__C_PAUSED | RG__C_CLOSING))) {
