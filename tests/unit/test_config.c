@@ -1,0 +1,362 @@
+/* test_config.c: the configuration file reader (src/core/config.c): a full
+ * reference file, the defaults, and one test per error class checking the
+ * "name:line:" prefix a user would see. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static char err[256];
+
+static int parse(struct rg__config_file *c, const char *text)
+{
+	return rg__config_parse(c, "t.toml", text, strlen(text), err,
+				sizeof(err));
+}
+
+/* Parses `text`, expects -EINVAL with a message starting with `prefix` and
+ * containing `needle`. */
+static void expect_error(const char *text, const char *prefix,
+			 const char *needle)
+{
+	struct rg__config_file c;
+	int r = parse(&c, text);
+	if (r != -EINVAL || strncmp(err, prefix, strlen(prefix)) ||
+	    !strstr(err, needle))
+		fail_msg("input:\n%s\ngot %d \"%s\", want prefix \"%s\" and "
+			 "\"%s\"",
+			 text, r, err, prefix, needle);
+	assert_null(c.strings);
+}
+
+static void test_reference_file(void **state)
+{
+	(void)state;
+	static const char text[] =
+	    "# ringlet.toml: every key\n"
+	    "[server]\n"
+	    "listen = \"127.0.0.1:9090\"\n"
+	    "root = \"/srv/www\"   # served files\n"
+	    "io_backend = \"epoll\"\n"
+	    "backlog = 1_024\n"
+	    "reuse_port = true\n"
+	    "header_timeout = \"5s\"\n"
+	    "body_timeout = 15000\n"
+	    "keepalive_timeout = \"250ms\"\n"
+	    "write_timeout = +60_000\n"
+	    "max_body_size = \"8MiB\"\n"
+	    "max_request_line = \"4KiB\"\n"
+	    "max_headers = 64\n"
+	    "\n"
+	    "[memory]\n"
+	    "request_arena_size = \"16KiB\"\n"
+	    "max_connections = 20_000\n"
+	    "connection_buffer_size = 131072\n"
+	    "header_buffer_size = \"32KiB\"\n"
+	    "small_alloc_threshold = 512\n"
+	    "large_alloc_spill = \"32KiB\"\n"
+	    "memory_limit = \"2GiB\"\n"
+	    "[performance]\n"
+	    "workers = 4\n"
+	    "coroutine_stack_size = \"128KiB\"\n"
+	    "max_coroutines = 2048\n"
+	    "[log]\n"
+	    "access_log = \"/var/log/ringlet/access \\\"a\\\"\\u00e9.log\"\n"
+	    "error_log = \"/var/log/ringlet/error.log\"\n"
+	    "level = \"debug\"\n";
+	struct rg__config_file c;
+	assert_int_equal(parse(&c, text), 0);
+	assert_string_equal(c.server.host, "127.0.0.1");
+	assert_int_equal(c.server.port, 9090);
+	assert_string_equal(c.root, "/srv/www");
+	assert_int_equal(c.server.io_backend, RG_IO_EPOLL);
+	assert_int_equal(c.server.backlog, 1024);
+	assert_true(c.server.reuse_port);
+	assert_int_equal(c.server.header_timeout_ms, 5000);
+	assert_int_equal(c.server.body_timeout_ms, 15000);
+	assert_int_equal(c.server.keepalive_timeout_ms, 250);
+	assert_int_equal(c.server.write_timeout_ms, 60000);
+	assert_int_equal(c.server.max_body_size, 8 << 20);
+	assert_int_equal(c.server.max_request_line, 4096);
+	assert_int_equal(c.server.max_headers, 64);
+	assert_int_equal(c.server.request_arena_size, 16384);
+	assert_int_equal(c.server.max_connections, 20000);
+	assert_int_equal(c.server.connection_buffer_size, 131072);
+	assert_int_equal(c.server.header_buffer_size, 32768);
+	assert_int_equal(c.small_alloc_threshold, 512);
+	assert_int_equal(c.large_alloc_spill, 32768);
+	assert_int_equal(c.server.memory_limit, 2ULL << 30);
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.server.coroutine_stack_size, 128 * 1024);
+	assert_int_equal(c.server.max_coroutines, 2048);
+	assert_string_equal(c.access_log,
+			    "/var/log/ringlet/access \"a\"\xc3\xa9.log");
+	assert_string_equal(c.error_log, "/var/log/ringlet/error.log");
+	assert_int_equal(c.log_level, RG__LOG_DEBUG);
+	rg__config_file_free(&c);
+	assert_null(c.strings);
+	assert_null(c.root);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct rg__config_file c;
+	struct rg_server_config d;
+	rg_server_config_init(&d);
+	assert_int_equal(parse(&c, ""), 0);
+	assert_string_equal(c.server.host, d.host);
+	assert_int_equal(c.server.port, d.port);
+	assert_memory_equal(
+	    &c.server.max_connections, &d.max_connections,
+	    sizeof(d) - offsetof(struct rg_server_config, max_connections));
+	assert_null(c.root);
+	assert_int_equal(c.workers, 0);
+	assert_int_equal(c.small_alloc_threshold, 256);
+	assert_int_equal(c.large_alloc_spill, 16384);
+	assert_null(c.access_log);
+	assert_null(c.error_log);
+	assert_int_equal(c.log_level, RG__LOG_INFO);
+	rg__config_file_free(&c);
+
+	/* only comments, blank lines, empty tables and CRLF: still defaults */
+	assert_int_equal(parse(&c, "# a comment\n\n   \t\n[server] # x\r\n"
+				   "  # indented comment\n[log]\n"),
+			 0);
+	assert_int_equal(c.server.port, d.port);
+	rg__config_file_free(&c);
+}
+
+static void test_comments_and_values(void **state)
+{
+	(void)state;
+	struct rg__config_file c;
+	assert_int_equal(parse(&c, "\n\n[performance]\n"
+				   "  workers = \"auto\"# no space\n"
+				   "\t# tab\n"
+				   "greenlet_stack_size = 32768\n"
+				   "[log]\naccess_log = \"off\"\n"
+				   "level = \"warn\"\n"),
+			 0);
+	assert_int_equal(c.workers, 0);
+	assert_int_equal(c.server.coroutine_stack_size, 32768);
+	assert_null(c.access_log);
+	assert_int_equal(c.log_level, RG__LOG_WARN);
+	rg__config_file_free(&c);
+}
+
+static void test_listen(void **state)
+{
+	(void)state;
+	struct rg__config_file c;
+	assert_int_equal(parse(&c, "[server]\nlisten = \"[::1]:8443\"\n"), 0);
+	assert_string_equal(c.server.host, "::1");
+	assert_int_equal(c.server.port, 8443);
+	rg__config_file_free(&c);
+	assert_int_equal(parse(&c, "[server]\nlisten = \"[::]:0\"\n"), 0);
+	assert_string_equal(c.server.host, "::");
+	assert_int_equal(c.server.port, 0);
+	rg__config_file_free(&c);
+	assert_int_equal(parse(&c, "[server]\nlisten = \":80\"\n"), 0);
+	assert_string_equal(c.server.host, "0.0.0.0");
+	assert_int_equal(c.server.port, 80);
+	rg__config_file_free(&c);
+
+	static const char *const bad[] = {
+	    "::1:80",	    "[::1]80",	  "[::1",
+	    "127.0.0.1",    "127.0.0.1:", "127.0.0.1:65536",
+	    "localhost:80", "1.2.3.4:8x", "[1.2.3.4]:80",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "[server]\n\nlisten = \"%s\"\n",
+			 bad[i]);
+		expect_error(text, "t.toml:3: ", "bad listen address");
+	}
+}
+
+static void test_unknown(void **state)
+{
+	(void)state;
+	expect_error("[server]\nlisten = \":1\"\nport = 80\n",
+		     "t.toml:3: ", "unknown key 'port' in [server]");
+	/* a key valid in another table is still unknown here */
+	expect_error("[log]\nworkers = 2\n",
+		     "t.toml:2: ", "unknown key 'workers'");
+	expect_error("# c\n[servr]\n", "t.toml:2: ", "unknown table [servr]");
+	expect_error("workers = 2\n", "t.toml:1: ", "outside any table");
+	expect_error("[server.tls]\n", "t.toml:1: ", "bad table header");
+}
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	expect_error("[memory]\nmax_connections = 1\n\nmax_connections = 2\n",
+		     "t.toml:4: ", "duplicate key 'max_connections'");
+	expect_error("[server]\n[log]\n[server]\n",
+		     "t.toml:3: ", "table [server] defined twice");
+	expect_error(
+	    "[performance]\ncoroutine_stack_size = \"64KiB\"\n"
+	    "greenlet_stack_size = \"64KiB\"\n",
+	    "t.toml:3: ", "coroutine_stack_size and greenlet_stack_size");
+}
+
+static void test_wrong_type(void **state)
+{
+	(void)state;
+	expect_error("[memory]\nmax_connections = \"10\"\n", "t.toml:2: ",
+		     "max_connections must be an integer, not a string");
+	expect_error("[server]\nroot = 1\n",
+		     "t.toml:2: ", "root must be a string");
+	expect_error("[server]\nreuse_port = \"yes\"\n",
+		     "t.toml:2: ", "reuse_port must be a boolean");
+	expect_error("[server]\nroot = [\"a\", \"b\"]\n",
+		     "t.toml:2: ", "not an array");
+	expect_error("[performance]\nworkers = true\n",
+		     "t.toml:2: ", "workers must be an integer or \"auto\"");
+	expect_error("[performance]\nworkers = \"many\"\n",
+		     "t.toml:2: ", "workers must be an integer or \"auto\"");
+	expect_error("[server]\nio_backend = \"kqueue\"\n",
+		     "t.toml:2: ", "io_backend must be one of");
+	expect_error("[log]\nlevel = \"trace\"\n",
+		     "t.toml:2: ", "level must be one of");
+	expect_error("[server]\nmax_headers = 01\n",
+		     "t.toml:2: ", "leading zeros");
+	expect_error("[server]\nmax_headers = 1__0\n",
+		     "t.toml:2: ", "bad integer");
+	expect_error("[server]\nmax_headers = 10_\n",
+		     "t.toml:2: ", "bad integer");
+	expect_error("[server]\nmax_headers = \n",
+		     "t.toml:2: ", "expected a value");
+	expect_error("[server]\nmax_headers = 10 20\n",
+		     "t.toml:2: ", "unexpected '2' after value");
+	expect_error("[server]\nmax_headers 10\n",
+		     "t.toml:2: ", "expected '='");
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("[memory]\nrequest_arena_size = \"512\"\n", "t.toml:2: ",
+		     "request_arena_size must be between 1KiB and 1GiB");
+	expect_error("[memory]\nrequest_arena_size = \"2GiB\"\n", "t.toml:2: ",
+		     "request_arena_size must be between 1KiB and 1GiB");
+	expect_error("[memory]\nmax_connections = 0\n", "t.toml:2: ",
+		     "max_connections must be between 1 and 10000000");
+	expect_error("[memory]\nmax_connections = -5\n", "t.toml:2: ",
+		     "max_connections must be between 1 and 10000000");
+	expect_error("[performance]\ncoroutine_stack_size = \"8KiB\"\n",
+		     "t.toml:2: ",
+		     "coroutine_stack_size must be between 16KiB and 64MiB");
+	expect_error("[server]\nheader_timeout = \"2000000s\"\n", "t.toml:2: ",
+		     "header_timeout must be between 0 and 86400000 ms");
+	expect_error("[server]\nwrite_timeout = 99999999999999999999\n",
+		     "t.toml:2: ", "integer too large");
+	expect_error("[memory]\nmemory_limit = \"99999999999999999999GiB\"\n",
+		     "t.toml:2: ", "memory_limit must be between");
+	expect_error("[performance]\nworkers = 0\n",
+		     "t.toml:2: ", "workers must be between 1 and 1024");
+	/* cross-field: the request line has to fit in the header buffer */
+	expect_error("[server]\nmax_request_line = \"64KiB\"\n",
+		     "t.toml:2: ", "exceeds header_buffer_size");
+}
+
+static void test_bad_units(void **state)
+{
+	(void)state;
+	expect_error("[memory]\nrequest_arena_size = \"64k\"\n",
+		     "t.toml:2: ", "bad size \"64k\" for request_arena_size");
+	expect_error("[memory]\nrequest_arena_size = \"8 KiB\"\n",
+		     "t.toml:2: ", "bad size");
+	expect_error("[memory]\nrequest_arena_size = \"KiB\"\n",
+		     "t.toml:2: ", "bad size");
+	expect_error("[memory]\nrequest_arena_size = 8KiB\n",
+		     "t.toml:2: ", "must be quoted");
+	expect_error("[server]\nbody_timeout = \"5m\"\n",
+		     "t.toml:2: ", "bad duration \"5m\" for body_timeout");
+}
+
+static void test_bad_strings(void **state)
+{
+	(void)state;
+	expect_error("[server]\nroot = \"/srv\n",
+		     "t.toml:2: ", "unterminated string");
+	expect_error("[server]\nroot = \"/srv",
+		     "t.toml:2: ", "unterminated string");
+	expect_error("[server]\nroot = \"a\\qb\"\n",
+		     "t.toml:2: ", "unknown escape");
+	expect_error("[server]\nroot = \"\\u12\"\n",
+		     "t.toml:2: ", "bad \\u escape");
+	expect_error("[server]\nroot = \"\\ud800\"\n",
+		     "t.toml:2: ", "bad \\u escape");
+	expect_error("[server]\nroot = \"\"\n",
+		     "t.toml:2: ", "root must not be empty");
+	expect_error("[server]\nroot = [\"a\"\n",
+		     "t.toml:2: ", "unterminated array");
+}
+
+static void test_error_buffer(void **state)
+{
+	(void)state;
+	struct rg__config_file c;
+	char small[8];
+	const char *t = "[nope]\n";
+	assert_int_equal(
+	    rg__config_parse(&c, "t.toml", t, strlen(t), small, sizeof(small)),
+	    -EINVAL);
+	assert_string_equal(small, "t.toml:");
+	/* the text need not be NUL-terminated: the length is honoured */
+	t = "[server]\nmax_headers = 12345";
+	assert_int_equal(
+	    rg__config_parse(&c, "t", t, strlen(t) - 3, err, sizeof(err)), 0);
+	assert_int_equal(c.server.max_headers, 12);
+	rg__config_file_free(&c);
+}
+
+static void test_load(void **state)
+{
+	(void)state;
+	struct rg__config_file c;
+	char path[] = "/tmp/rg-config-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("[server]\nlisten = \"[::1]:1234\"\nroot = \"www\"\nbogus = 1\n",
+	      f);
+	fclose(f);
+	assert_int_equal(rg__config_load(&c, path, err, sizeof(err)), -EINVAL);
+	char want[64];
+	snprintf(want, sizeof(want), "%s:4: unknown key 'bogus'", path);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+	unlink(path);
+	assert_int_equal(rg__config_load(&c, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reference_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_comments_and_values),
+	    cmocka_unit_test(test_listen),
+	    cmocka_unit_test(test_unknown),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_wrong_type),
+	    cmocka_unit_test(test_out_of_range),
+	    cmocka_unit_test(test_bad_units),
+	    cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_error_buffer),
+	    cmocka_unit_test(test_load),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
