@@ -26,8 +26,8 @@ rg_handler app_json_items;
 /* conformance.c: the endpoints protocol test suites probe. */
 rg_handler app_root, app_root_echo, app_echo_headers;
 
-/* probes.c: statistics and the suspending calls. */
-rg_handler app_stats, app_sleep, app_upstream;
+/* probes.c: statistics, the suspending calls, a streamed response. */
+rg_handler app_stats, app_sleep, app_upstream, app_stream;
 
 /* static.c: files under --root. */
 rg_handler app_static;

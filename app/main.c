@@ -50,6 +50,7 @@ static const struct {
     {"GET", "/stats", app_stats},
     {"GET", "/sleep", app_sleep},
     {"GET", "/upstream", app_upstream},
+    {"GET", "/stream", app_stream},
 };
 
 static const char usage_text[] =

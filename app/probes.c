@@ -1,6 +1,7 @@
 /* probes.c: endpoints that look inside the server rather than serve a
- * workload: GET /stats, and GET /sleep and GET /upstream, which suspend
- * their handler so black-box tests can show the worker keeps serving. */
+ * workload: GET /stats; GET /sleep and GET /upstream, which suspend their
+ * handler so black-box tests can show the worker keeps serving; and
+ * GET /stream, a response of unknown length (chunked on HTTP/1.1). */
 #include "app.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 #define SLEEP_MAX_MS 60000
 #define UPSTREAM_CONNECT_MS 1000
 #define UPSTREAM_IO_MS 5000
+#define STREAM_MAX (64 * 1024 * 1024)
+#define STREAM_PIECE_MAX (1024 * 1024)
 
 /* GET /stats: rg_server_stats_json, from a stack buffer when it fits. */
 void app_stats(struct rg_request *req, void *data)
@@ -111,4 +114,38 @@ void app_upstream(struct rg_request *req, void *data)
 		return;
 	}
 	app_reply_i64(req, n);
+}
+
+/* GET /stream?n=N&piece=P: N bytes ('a' + offset % 26) written P at a time,
+ * the length not announced. */
+void app_stream(struct rg_request *req, void *data)
+{
+	(void)data;
+	int64_t n = 0, piece = 4096;
+	int rn = app_query_i64(req, "n", 0, STREAM_MAX, &n);
+	int rp = app_query_i64(req, "piece", 1, STREAM_PIECE_MAX, &piece);
+	if (rn == -ENOMEM || rp == -ENOMEM) {
+		app_reply(req, 503, "out of memory\n");
+		return;
+	}
+	if (rn < 0 || rp < 0) {
+		app_reply(req, 400, "n in [0, 64 MiB], piece in [1, 1 MiB]\n");
+		return;
+	}
+	char *buf = rg_arena_alloc(rg_request_arena(req), (size_t)piece);
+	if (!buf) {
+		app_reply(req, 503, "out of memory\n");
+		return;
+	}
+	if (rg_stream_begin(req, 200, "text/plain", RG_LENGTH_UNKNOWN) < 0)
+		return;
+	for (int64_t off = 0; off < n;) {
+		int64_t k = n - off < piece ? n - off : piece;
+		for (int64_t i = 0; i < k; i++)
+			buf[i] = (char)('a' + (off + i) % 26);
+		if (rg_stream_write(req, buf, (size_t)k) < 0)
+			return;
+		off += k;
+	}
+	rg_stream_end(req);
 }

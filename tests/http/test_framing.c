@@ -836,6 +836,61 @@ static void test_conn_reuse(void **state)
 	}
 }
 
+/* A response of unknown length: chunked on HTTP/1.1 (pieces larger than
+ * the output buffer split into several chunks, the connection kept), read
+ * to the close on HTTP/1.0; HEAD gets the head alone. */
+static void check_stream_body(const struct http_resp *r, size_t n)
+{
+	assert_int_equal(r->status, 200);
+	assert_int_equal(r->body_len, n);
+	for (size_t i = 0; i < n; i++)
+		if (r->body[i] != (char)('a' + i % 26))
+			fail_msg("byte %zu of the streamed body is wrong", i);
+}
+
+static void test_chunked_responses(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	static const struct {
+		size_t n, piece;
+	} cases[] = {
+	    {0, 1}, {1, 1}, {1000, 7}, {100000, 40000}, {300000, 300000}};
+	struct http_conn c;
+	struct http_resp r;
+	conn_open(f, &c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char req[128];
+		snprintf(req, sizeof(req),
+			 "GET /stream?n=%zu&piece=%zu HTTP/1.1\r\n"
+			 "Host: localhost\r\n\r\n",
+			 cases[i].n, cases[i].piece);
+		send_str(&c, req);
+		read_resp(&c, &r, 0);
+		assert_true(r.chunked);
+		assert_null(http_header(&r, "Content-Length"));
+		check_stream_body(&r, cases[i].n);
+		if (cases[i].n > 16384) /* more than one output buffer */
+			assert_true(r.nchunks > 1);
+		http_resp_free(&r);
+	}
+	send_str(&c, "HEAD /stream?n=500 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	read_resp(&c, &r, HTTP_HEAD_ONLY);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 0);
+	http_resp_free(&r);
+	roundtrip(&c, GET("/pipeline"), 200, "ok");
+	http_close(&c);
+
+	conn_open(f, &c);
+	send_str(&c, "GET /stream?n=5000&piece=300 HTTP/1.0\r\n\r\n");
+	read_resp(&c, &r, 0);
+	assert_false(r.chunked);
+	assert_true(r.until_close);
+	check_stream_body(&r, 5000);
+	http_resp_free(&r);
+	http_close(&c);
+}
+
 int main(void)
 {
 	fixture_init();
@@ -847,6 +902,7 @@ int main(void)
 	    T(test_head),
 	    T(test_expect_continue),
 	    T(test_chunked_requests),
+	    T(test_chunked_responses),
 	    T(test_curl),
 	    T_WITH(test_conn_reuse, setup_one_slot),
 	};
