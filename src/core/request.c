@@ -3,7 +3,6 @@
 #include "core/server.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 struct rg_request *rg__request_current(void)
@@ -73,8 +72,7 @@ const struct rg_str *rg_header(const struct rg_request *req, const char *name)
 	return h ? &h->value : NULL;
 }
 
-const struct rg_header *rg_headers(const struct rg_request *req,
-				   size_t *count)
+const struct rg_header *rg_headers(const struct rg_request *req, size_t *count)
 {
 	*count = req->head.nheaders;
 	return req->head.headers;
@@ -120,6 +118,20 @@ static char *form_decode(struct rg_arena *a, const char *s, size_t n,
 	return out;
 }
 
+/* Whether the form-encoded key s[0, n) decodes to name[0, nlen): compared
+ * in place unless it holds an escape. 1, 0 or -ENOMEM. */
+static int key_is(struct rg_arena *a, const char *s, size_t n, const char *name,
+		  size_t nlen)
+{
+	if (!memchr(s, '%', n) && !memchr(s, '+', n))
+		return n == nlen && memcmp(s, name, nlen) == 0;
+	size_t klen;
+	char *key = form_decode(a, s, n, &klen);
+	if (!key)
+		return -ENOMEM;
+	return klen == nlen && memcmp(key, name, nlen) == 0;
+}
+
 int rg_query_param(struct rg_request *req, const char *name,
 		   struct rg_str *value)
 {
@@ -130,15 +142,15 @@ int rg_query_param(struct rg_request *req, const char *name,
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(q, '=', (size_t)(stop - q));
 		const char *kend = eq ? eq : stop;
-		size_t klen;
-		char *key = form_decode(req->arena, q, (size_t)(kend - q), &klen);
-		if (!key)
-			return -ENOMEM;
-		if (klen == nlen && memcmp(key, name, nlen) == 0) {
+		int match =
+		    key_is(req->arena, q, (size_t)(kend - q), name, nlen);
+		if (match < 0)
+			return match;
+		if (match) {
 			const char *v = eq ? eq + 1 : stop;
 			size_t vlen;
-			char *val = form_decode(req->arena, v, (size_t)(stop - v),
-						&vlen);
+			char *val = form_decode(req->arena, v,
+						(size_t)(stop - v), &vlen);
 			if (!val)
 				return -ENOMEM;
 			*value = (struct rg_str){val, vlen};
@@ -161,17 +173,15 @@ static bool field_ok(const char *s)
 	return true;
 }
 
-int rg_header_add(struct rg_request *req, const char *name,
-		  const char *value)
+int rg_header_add(struct rg_request *req, const char *name, const char *value)
 {
-	if (!*name || !field_ok(name) || !field_ok(value) ||
-	    strchr(name, ':'))
+	if (!*name || !field_ok(name) || !field_ok(value) || strchr(name, ':'))
 		return -EINVAL;
 	if (req->resp_nheaders == req->resp_cap) {
 		uint32_t cap = req->resp_cap ? req->resp_cap * 2 : 8;
 		struct rg_header *h = rg_arena_realloc(
-		    req->arena, req->resp_headers,
-		    req->resp_cap * sizeof(*h), cap * sizeof(*h));
+		    req->arena, req->resp_headers, req->resp_cap * sizeof(*h),
+		    cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		req->resp_headers = h;
@@ -195,8 +205,8 @@ static struct rg__response_head make_head(struct rg_request *req, int status,
 	return (struct rg__response_head){
 	    .status = status,
 	    .version_minor = q->version_minor,
-	    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST) &&
-			  !c->w->stopping,
+	    .keep_alive =
+		q->keep_alive && !(c->flags & RG__C_LAST) && !c->w->stopping,
 	    .is_head = q->method_id == RG_METHOD_HEAD,
 	    .content_type = {type, type ? strlen(type) : 0},
 	    .headers = req->resp_headers,
@@ -299,12 +309,20 @@ int rg_stream_write(struct rg_request *req, const void *data, size_t n)
 	struct rg__conn *c = req->conn;
 	int err;
 	if (req->resp_body == RG__RESP_CHUNKED_BODY) {
-		char size[24];
-		int k = snprintf(size, sizeof(size), "%zx\r\n", n);
-		if ((err = rg__conn_write(c, size, (size_t)k)) < 0 ||
-		    (err = rg__conn_write(c, data, n)) < 0 ||
-		    (err = rg__conn_write(c, "\r\n", 2)) < 0)
-			return resp_failed(req, err);
+		/* Chunks of at most half the output buffer, each written whole
+		 * (size line, data, CRLF: at most 20 bytes of framing). */
+		const char *p = data;
+		while (n) {
+			size_t k = n < RG__OUT_SIZE / 2 ? n : RG__OUT_SIZE / 2;
+			if ((err = rg__conn_reserve(c, k + 20)) < 0)
+				return resp_failed(req, err);
+			struct rg__wbuf b = rg__conn_wbuf(c);
+			if ((err = rg__chunk_write(&b, p, k)) < 0)
+				return resp_failed(req, err);
+			rg__conn_wrote(c, b.len);
+			p += k;
+			n -= k;
+		}
 		return 0;
 	}
 	if ((err = rg__conn_write(c, data, n)) < 0)
@@ -320,9 +338,12 @@ int rg_stream_end(struct rg_request *req)
 		return -EINVAL;
 	req->resp = RG__RESP_DONE;
 	if (req->resp_body == RG__RESP_CHUNKED_BODY) {
-		int err = rg__conn_write(req->conn, "0\r\n\r\n", 5);
-		if (err < 0)
+		struct rg__conn *c = req->conn;
+		int err = rg__conn_reserve(c, 5);
+		struct rg__wbuf b = rg__conn_wbuf(c);
+		if (err < 0 || (err = rg__chunk_end(&b)) < 0)
 			return resp_failed(req, err);
+		rg__conn_wrote(c, b.len);
 	} else if (req->resp_left > 0) {
 		/* Shorter than announced: only closing tells the client. */
 		req->conn->flags |= RG__C_LAST;
