@@ -100,9 +100,12 @@ APP_SRC  := $(sort $(wildcard app/*.c))
 EX_SRC   := $(sort $(wildcard examples/*.c))
 HTTP_SRC := $(sort $(wildcard tests/http/test_*.c))
 
-$(B)/ringlet: $(APP_SRC) $(wildcard app/*.h) $(B)/libringlet.a
-	$(CC) $(CFLAGS) -Iapp $(APP_SRC) -o $@ $(LDFLAGS) $(B)/libringlet.a \
-	    $(LIBS) -lm
+# app/ringlet.toml is compiled in (default_config.c) as the configuration
+# used without -c.
+$(B)/ringlet: $(APP_SRC) $(wildcard app/*.h) app/ringlet.toml $(B)/libringlet.a
+	$(CC) $(CFLAGS) -Iapp \
+	    -DAPP_DEFAULT_CONFIG_PATH='"$(abspath app/ringlet.toml)"' \
+	    $(APP_SRC) -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS) -lm
 
 $(B)/examples/%: examples/%.c $(B)/libringlet.a
 	@mkdir -p $(@D)

@@ -180,6 +180,12 @@ struct rg_arena *rg_arena_create(struct rg_pool *blocks,
  * to the pool, the first one included. */
 void rg_arena_destroy(struct rg_arena *arena);
 
+/* Allocations larger than `bytes` go to the heap (tracked, freed at
+ * reset) instead of the blocks; smaller ones that do not fit the current
+ * block chain a new block from the pool. Capped at what one block can
+ * hold; the default is a quarter of a block. */
+void rg_arena_set_spill(struct rg_arena *arena, size_t bytes);
+
 /* Like destroy, but keeps the first block: the arena is ready for the next
  * request. O(number of extra blocks + spills + cleanups). */
 void rg_arena_reset(struct rg_arena *arena);
@@ -246,6 +252,10 @@ struct rg_server_config {
 	enum rg_io_backend io_backend; /* RG_IO_AUTO */
 	uint32_t max_connections;     /* connection pool cap; 10000 */
 	size_t request_arena_size;    /* arena block; 8192 */
+	size_t large_alloc_spill;     /* arena allocations above go to the
+					 heap; 16384 (capped at a block) */
+	size_t small_alloc_threshold; /* smallest buffer slab class (new
+					 input queues); 256; 64..1024 */
 	size_t coroutine_stack_size;  /* per running handler; 65536 */
 	uint32_t max_coroutines;      /* handlers running at once; 1024 */
 	size_t header_buffer_size;    /* largest request head; 16384 */
@@ -259,7 +269,37 @@ struct rg_server_config {
 	uint32_t keepalive_timeout_ms; /* idle between requests; 5000 */
 	uint32_t write_timeout_ms;     /* a send making no progress; 30000 */
 	uint64_t memory_limit;	       /* whole worker; 0 = unlimited */
+	uint32_t shutdown_timeout_ms;  /* after rg_server_stop, connections
+					  still busy this long are closed;
+					  10000; 0 = wait for them */
+	/* Sockets already listening (inherited from a master process), used
+	 * instead of binding host:port: adopted by rg_server_create, closed
+	 * by rg_server_destroy. NULL/0 = bind host:port. At most
+	 * RG_MAX_LISTEN. */
+	const int *listen_fds;
+	unsigned nlisten_fds;
+	/* Access log in the combined log format, appended to this path,
+	 * buffered and written from the loop; NULL = none. */
+	const char *access_log;
+	/* Where the server reports errors and notable events (one line, no
+	 * newline, RG_LOG_* level); NULL = nowhere. Called from the loop. */
+	void (*log)(void *arg, int level, const char *msg);
+	void *log_arg;
+	/* Shared statistics (rg_stats_board_create): the worker publishes
+	 * its figures in slot `stats_slot` about once a second, and
+	 * rg_server_stats_json reports every slot. NULL = this worker only. */
+	struct rg_stats_board *stats_board;
+	unsigned stats_slot;
+	/* Called once by rg_server_run when the loop is set up and about to
+	 * accept (a master waits for it before draining old workers; a
+	 * service can tell systemd). NULL = nothing. */
+	void (*ready)(void *arg);
+	void *ready_arg;
 };
+
+#define RG_MAX_LISTEN 16
+
+enum rg_log_level { RG_LOG_ERROR, RG_LOG_WARN, RG_LOG_INFO, RG_LOG_DEBUG };
 
 void rg_server_config_init(struct rg_server_config *config);
 
@@ -279,11 +319,18 @@ struct rg_server *rg_server_create(const struct rg_server_config *config);
 int rg_route(struct rg_server *server, const char *method,
 	     const char *pattern, rg_handler *handler, void *data);
 
+/* A listening TCP socket on numeric `host` ("0.0.0.0", "::1") and `port`
+ * (0 = any), close-on-exec and non-blocking, with SO_REUSEADDR, with
+ * SO_REUSEPORT if `reuse_port`, IPv6 sockets IPv6-only (so "0.0.0.0" and
+ * "::" can be listed side by side). For masters that create the sockets
+ * their workers adopt (rg_server_config.listen_fds). fd or -errno. */
+int rg_listen(const char *host, uint16_t port, int backlog, bool reuse_port);
+
 /* Binds and listens (done by rg_server_run when not done before).
  * 0 or -errno. */
 int rg_server_listen(struct rg_server *server);
 
-/* The bound port, or 0 before rg_server_listen. */
+/* The bound port (of the first socket), or 0 before rg_server_listen. */
 uint16_t rg_server_port(const struct rg_server *server);
 
 /* Runs the event loop on the calling thread until rg_server_stop; then
@@ -297,6 +344,10 @@ void rg_server_stop(struct rg_server *server);
 
 /* Frees everything; the server must not be running. */
 void rg_server_destroy(struct rg_server *server);
+
+/* Asks the server to reopen its access log (after log rotation) at the
+ * next loop iteration. Async-signal-safe; any thread. */
+void rg_server_reopen_logs(struct rg_server *server);
 
 /* ------------------------------------------------------------------------
  * Requests (from inside a handler)
@@ -368,6 +419,58 @@ int rg_stream_begin(struct rg_request *req, int status, const char *type,
 int rg_stream_write(struct rg_request *req, const void *data, size_t n);
 int rg_stream_end(struct rg_request *req);
 
+/* Streams `length` bytes of the open file `fd` from `offset` as (part of)
+ * the body begun with rg_stream_begin, without copying them through user
+ * space (sendfile), suspending the handler while the socket is full.
+ * Returns 0, -EINVAL (more than the announced length), -EIO (the file
+ * ended early or could not be read: the connection is then closed),
+ * -ETIMEDOUT (write_timeout_ms), -ECONNRESET. */
+int rg_stream_file(struct rg_request *req, int fd, int64_t offset,
+		   int64_t length);
+
+/* ------------------------------------------------------------------------
+ * Static files
+ *
+ * Serves the files under one directory: nothing outside it is reachable
+ * (openat2 RESOLVE_BENEATH: no "..", absolute path or symbolic link
+ * escapes), Content-Type by extension, ETag and Last-Modified with 304,
+ * single ranges (206/416), HEAD, an index file for directories, and
+ * precompressed FILE.br / FILE.gz siblings chosen by Accept-Encoding.
+ * Bodies go out with sendfile; open files are cached per instance. One
+ * instance per worker (not thread-safe).
+ * ------------------------------------------------------------------------ */
+
+struct rg_static;
+
+struct rg_static_config {
+	const char *root;	 /* the directory served; required */
+	const char *index;	 /* served for a directory; "index.html";
+				    NULL = directories are 404 */
+	bool precompressed;	 /* look for .br/.gz siblings; true */
+	uint32_t cache_entries;	 /* open files kept; 64; 0 = no cache */
+	uint32_t cache_valid_ms; /* a cached file is checked again after
+				    this; 1000 */
+};
+
+void rg_static_config_init(struct rg_static_config *config);
+
+/* Opens the root. NULL with errno set (ENOENT, ENOTDIR, EACCES...). */
+struct rg_static *rg_static_create(const struct rg_static_config *config);
+/* After the servers that route to it are destroyed: a request still in
+ * progress holds one of its cache entries. */
+void rg_static_destroy(struct rg_static *st);
+
+/* Responds to `req` with the file at `path`, relative to the root and
+ * percent-encoded as in a request target ("css/a%20b.css"). GET and HEAD
+ * only (others: 405). Returns 0 once a response is sent, or -errno when
+ * none could be (the client is gone). */
+int rg_static_serve(struct rg_request *req, struct rg_static *st,
+		    struct rg_str path);
+
+/* A handler for a route ending in "*" whose data is a struct rg_static:
+ * serves rg_param(req, "*"). */
+rg_handler rg_static_handler;
+
 /* ------------------------------------------------------------------------
  * Suspending calls (from inside a handler)
  *
@@ -375,7 +478,9 @@ int rg_stream_end(struct rg_request *req);
  * it completes. Outside a handler they return -EPERM.
  * ------------------------------------------------------------------------ */
 
-/* Sleeps for `ms` milliseconds. 0 or -EPERM. */
+/* Sleeps for `ms` milliseconds. 0, -EPERM, or -ECANCELED when the server
+ * is stopping and its shutdown timeout has passed (as do the socket calls
+ * below). */
 int rg_sleep(uint32_t ms);
 
 /* Connects to a numeric IPv4 or IPv6 address. Returns a socket for
@@ -408,6 +513,17 @@ struct rg_server_stats {
 	struct rg_pool_stats connections, coroutines, arena_blocks;
 	struct rg_slab_stats slab;
 };
+
+/* A shared-memory board where several worker processes publish their
+ * statistics: created by the master before it forks (an anonymous shared
+ * mapping), one slot per worker. */
+struct rg_stats_board;
+
+/* NULL with errno set if the mapping fails. */
+struct rg_stats_board *rg_stats_board_create(unsigned slots);
+void rg_stats_board_destroy(struct rg_stats_board *board);
+/* Marks a slot empty (its worker is gone): it stops counting. */
+void rg_stats_board_clear(struct rg_stats_board *board, unsigned slot);
 
 /* Copies the worker's statistics; safe from a handler of the same server. */
 void rg_server_stats(const struct rg_server *server,

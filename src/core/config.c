@@ -20,9 +20,9 @@
 #define GiB ((uint64_t)1 << 30)
 #define DAY_MS ((uint64_t)86400000)
 
-enum table { T_SERVER, T_MEMORY, T_PERFORMANCE, T_LOG, T_COUNT };
-static const char *const table_names[T_COUNT] = {"server", "memory",
-						 "performance", "log"};
+enum table { T_SERVER, T_STATIC, T_MEMORY, T_PERFORMANCE, T_LOG, T_COUNT };
+static const char *const table_names[T_COUNT] = {
+    "server", "static", "memory", "performance", "log"};
 
 enum kind {
 	K_STR,	   /* string path */
@@ -33,7 +33,7 @@ enum kind {
 	K_BOOL,	   /* true / false */
 	K_BACKEND, /* "auto" | "io_uring" | "epoll" */
 	K_LEVEL,   /* "error" | "warn" | "info" | "debug" */
-	K_LISTEN,  /* "host:port", "[v6]:port", ":port" */
+	K_LISTEN,  /* "host:port", "[v6]:port", ":port", or an array */
 	K_WORKERS, /* integer or "auto" */
 };
 
@@ -52,26 +52,28 @@ struct key {
 
 /* Two entries with the same field are aliases: giving both is an error. */
 static const struct key keys[] = {
-    {T_SERVER, "listen", K_LISTEN, S(port), 0, 0},
+    {T_SERVER, "listen", K_LISTEN, F(listen), 0, 0},
     {T_SERVER, "root", K_STR, F(root), 0, 0},
     {T_SERVER, "io_backend", K_BACKEND, S(io_backend), 0, 0},
     {T_SERVER, "backlog", K_UINT, S(backlog), 1, 65535},
-    {T_SERVER, "reuse_port", K_BOOL, S(reuse_port), 0, 1},
     {T_SERVER, "header_timeout", K_TIME, S(header_timeout_ms), 0, DAY_MS},
     {T_SERVER, "body_timeout", K_TIME, S(body_timeout_ms), 0, DAY_MS},
     {T_SERVER, "keepalive_timeout", K_TIME, S(keepalive_timeout_ms), 0, DAY_MS},
     {T_SERVER, "write_timeout", K_TIME, S(write_timeout_ms), 0, DAY_MS},
+    {T_SERVER, "shutdown_timeout", K_TIME, S(shutdown_timeout_ms), 0, DAY_MS},
     {T_SERVER, "max_body_size", K_SIZE, S(max_body_size), 0, 1024 * GiB},
     {T_SERVER, "max_request_line", K_SIZE, S(max_request_line), 16, MiB},
     {T_SERVER, "max_headers", K_UINT, S(max_headers), 1, 10000},
+    {T_STATIC, "index", K_STR, F(index), 0, 0},
+    {T_STATIC, "precompressed", K_BOOL, F(precompressed), 0, 1},
+    {T_STATIC, "open_file_cache", K_UINT, F(open_file_cache), 0, 65536},
     {T_MEMORY, "request_arena_size", K_SIZE, S(request_arena_size), KiB, GiB},
     {T_MEMORY, "max_connections", K_UINT, S(max_connections), 1, 10000000},
     {T_MEMORY, "connection_buffer_size", K_SIZE, S(connection_buffer_size),
      8 * KiB, GiB},
     {T_MEMORY, "header_buffer_size", K_SIZE, S(header_buffer_size), KiB, MiB},
-    {T_MEMORY, "small_alloc_threshold", K_SIZE, F(small_alloc_threshold), 8,
-     64 * KiB},
-    {T_MEMORY, "large_alloc_spill", K_SIZE, F(large_alloc_spill), KiB, GiB},
+    {T_MEMORY, "small_alloc_threshold", K_SIZE, S(small_alloc_threshold), 64, KiB},
+    {T_MEMORY, "large_alloc_spill", K_SIZE, S(large_alloc_spill), 64, GiB},
     {T_MEMORY, "memory_limit", K_SIZE, S(memory_limit), 0, 1024 * GiB},
     {T_PERFORMANCE, "workers", K_WORKERS, F(workers), 1, 1024},
     {T_PERFORMANCE, "coroutine_stack_size", K_SIZE, S(coroutine_stack_size),
@@ -93,6 +95,8 @@ struct value {
 	enum vtype type;
 	char *s; /* NUL-terminated, in parser.buf */
 	int64_t i;
+	char *items[RG_MAX_LISTEN]; /* V_ARRAY's strings, in parser.buf */
+	unsigned n;
 };
 
 struct parser {
@@ -298,11 +302,11 @@ static int parse_value(struct parser *ps, struct value *v)
 		v->type = V_STR;
 		return parse_string(ps, &v->s);
 	}
-	if (*p == '[') { /* single-line array of strings, checked not kept */
-		size_t mark = ps->used;
+	if (*p == '[') { /* single-line array of strings */
 		char *s;
 		int r;
 		v->type = V_ARRAY;
+		v->n = 0;
 		for (ps->p++, skip_ws(ps); ps->p < ps->end && *ps->p != ']';) {
 			if (*ps->p == '\n' || *ps->p == '#')
 				break;
@@ -310,6 +314,10 @@ static int parse_value(struct parser *ps, struct value *v)
 				return fail(ps, "arrays may hold only strings");
 			if ((r = parse_string(ps, &s)))
 				return r;
+			if (v->n == RG_MAX_LISTEN)
+				return fail(ps, "more than %d strings in an "
+						"array", RG_MAX_LISTEN);
+			v->items[v->n++] = s;
 			skip_ws(ps);
 			if (ps->p < ps->end && *ps->p == ',')
 				ps->p++, skip_ws(ps);
@@ -321,7 +329,6 @@ static int parse_value(struct parser *ps, struct value *v)
 			return fail(ps, "unterminated array (arrays must fit "
 					"on one line)");
 		ps->p++;
-		ps->used = mark;
 		return 0;
 	}
 	if ((left >= 4 && !memcmp(p, "true", 4)) ||
@@ -364,14 +371,14 @@ static int parse_unit(const char *s, const char *const *units,
 	return -EINVAL;
 }
 
-static int set_listen(struct parser *ps, struct rg__config_file *c, char *s)
+static int set_listen(struct parser *ps, struct rg__listen_addr *out, char *s)
 {
 	char *host = s, *colon, *end;
 	if (*s == '[') {
 		host = s + 1;
 		end = strchr(host, ']');
 		colon = end ? end + 1 : NULL;
-		if (!end || *colon != ':')
+		if (!end || end == host || *colon != ':')
 			goto bad;
 		*end = '\0';
 	} else {
@@ -391,13 +398,30 @@ static int set_listen(struct parser *ps, struct rg__config_file *c, char *s)
 	    (*host &&
 	     inet_pton(*s == '[' ? AF_INET6 : AF_INET, host, addr) != 1))
 		goto bad;
-	c->server.host = *host ? host : "0.0.0.0";
-	c->server.port = (uint16_t)port;
+	out->host = *host ? host : "0.0.0.0";
+	out->port = (uint16_t)port;
 	return 0;
 bad:
 	return fail(ps,
 		    "bad listen address (expected \"ipv4:port\", "
 		    "\"[ipv6]:port\" or \":port\", numeric, port 0..65535)");
+}
+
+static bool af6(const char *host)
+{
+	return strchr(host, ':') != NULL;
+}
+
+/* The same socket address, however it is spelled ("::" and "0::0"). */
+static bool same_listen(const struct rg__listen_addr *a,
+			const struct rg__listen_addr *b)
+{
+	unsigned char x[16], y[16];
+	int af = af6(a->host) ? AF_INET6 : AF_INET;
+	return a->port && a->port == b->port && af6(b->host) == af6(a->host) &&
+	       inet_pton(af, a->host, x) == 1 &&
+	       inet_pton(af, b->host, y) == 1 &&
+	       !memcmp(x, y, af == AF_INET6 ? 16 : 4);
 }
 
 static void store(struct rg__config_file *c, const struct key *k, uint64_t v)
@@ -461,6 +485,10 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 		want_s = "an integer or \"auto\"";
 		want = v->type == V_STR ? V_STR : V_INT;
 		break;
+	case K_LISTEN:
+		want_s = "a string or an array of strings";
+		want = v->type == V_ARRAY ? V_ARRAY : V_STR;
+		break;
 	default:
 		break;
 	}
@@ -479,10 +507,38 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 	case K_STR:
 		if (!*v->s)
 			return fail(ps, "%s must not be empty", k->name);
+		if (k->off == offsetof(struct rg__config_file, error_log) &&
+		    !strcmp(v->s, "off"))
+			return fail(ps, "error_log cannot be \"off\" (leave "
+					"it out for standard error, or set "
+					"level = \"error\")");
 		memcpy((char *)c + k->off, &v->s, sizeof(v->s));
 		return 0;
 	case K_LISTEN:
-		return set_listen(ps, c, v->s);
+		if (v->type == V_STR) {
+			v->items[0] = v->s;
+			v->n = 1;
+		}
+		if (!v->n)
+			return fail(ps, "listen needs at least one address");
+		for (unsigned j = 0; j < v->n; j++) {
+			int r = set_listen(ps, &c->listen[j], v->items[j]);
+			if (r)
+				return r;
+			for (unsigned k2 = 0; k2 < j; k2++)
+				if (same_listen(&c->listen[k2], &c->listen[j]))
+					return fail(ps,
+						    "listen address %s%s%s:%u "
+						    "given twice",
+						    af6(c->listen[j].host) ? "["
+									   : "",
+						    c->listen[j].host,
+						    af6(c->listen[j].host) ? "]"
+									   : "",
+						    (unsigned)c->listen[j].port);
+		}
+		c->nlisten = v->n;
+		return 0;
 	case K_BACKEND:
 	case K_LEVEL:
 		i = find(k->kind == K_BACKEND ? backends : levels, v->s);
@@ -606,9 +662,13 @@ static int parse_pair(struct parser *ps, struct rg__config_file *c)
 void rg__config_file_init(struct rg__config_file *c)
 {
 	*c = (struct rg__config_file){
-	    .small_alloc_threshold = 256,
-	    .large_alloc_spill = 16384,
-	    .log_level = RG__LOG_INFO,
+	    .listen = {{"0.0.0.0", 8080}},
+	    .nlisten = 1,
+	    .root = ".",
+	    .index = "index.html",
+	    .precompressed = true,
+	    .open_file_cache = 64,
+	    .log_level = RG_LOG_INFO,
 	};
 	rg_server_config_init(&c->server);
 }
@@ -648,12 +708,16 @@ int rg__config_parse(struct rg__config_file *c, const char *name,
 			ps.line++;
 		}
 	}
-	size_t mrl = 0;
+	size_t mrl = 0, hbs = 0;
 	for (size_t k = 0; k < NKEYS; k++)
 		if (!strcmp(keys[k].name, "max_request_line"))
 			mrl = k;
+		else if (!strcmp(keys[k].name, "header_buffer_size"))
+			hbs = k;
 	if (!r && c->server.max_request_line > c->server.header_buffer_size) {
-		ps.line = ps.key_line[mrl] ? ps.key_line[mrl] : ps.line;
+		/* one of the two was given: that line */
+		ps.line = ps.key_line[mrl] ? ps.key_line[mrl]
+					   : ps.key_line[hbs];
 		r = fail(&ps,
 			 "max_request_line (%zu) exceeds "
 			 "header_buffer_size (%zu)",

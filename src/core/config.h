@@ -8,22 +8,25 @@
 
 #include "ringlet.h"
 
-enum rg__log_level {
-	RG__LOG_ERROR,
-	RG__LOG_WARN,
-	RG__LOG_INFO,
-	RG__LOG_DEBUG,
+/* A [server] listen address: numeric host ("0.0.0.0", "::") and port. */
+struct rg__listen_addr {
+	const char *host;
+	uint16_t port;
 };
 
 struct rg__config_file {
-	struct rg_server_config server; /* defaults: rg_server_config_init */
-	const char *root;		/* [server] root; NULL if not given */
+	struct rg_server_config server; /* defaults: rg_server_config_init;
+					   host/port unused: see listen */
+	struct rg__listen_addr listen[RG_MAX_LISTEN]; /* 0.0.0.0:8080 */
+	unsigned nlisten;
+	const char *root;		/* [server] root; "." */
+	const char *index;		/* [static] index; "index.html" */
+	bool precompressed;		/* [static]; true */
+	uint32_t open_file_cache;	/* [static] files kept open; 64 */
 	unsigned workers;		/* [performance] workers; 0 = auto */
-	size_t small_alloc_threshold;	/* [memory]; 256 */
-	size_t large_alloc_spill;	/* [memory]; 16384 */
 	const char *access_log;		/* [log]; NULL = off (the default) */
 	const char *error_log;		/* [log]; NULL = standard error */
-	enum rg__log_level log_level;	/* [log] level; RG__LOG_INFO */
+	enum rg_log_level log_level;	/* [log] level; RG_LOG_INFO */
 	char *strings; /* owns every string above and server.host when they
 			  came from the file */
 };

@@ -2,6 +2,7 @@
  * batched output, timeouts, lingering close, release (its input queue is
  * inq.c). */
 #include "core/server.h"
+#include "core/access_log.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -47,8 +48,9 @@ static void conn_send(struct rg__conn *c)
 		rg__conn_close(c);
 		return;
 	}
-	c->tx_deadline = now_ms(c) + cfg(c)->write_timeout_ms;
-	if (cfg(c)->write_timeout_ms)
+	uint32_t t = cfg(c)->write_timeout_ms; /* 0: none */
+	c->tx_deadline = t ? now_ms(c) + t : 0;
+	if (t)
 		conn_timer(c);
 }
 
@@ -123,7 +125,7 @@ void rg__conn_flush_all(struct rg__worker *w)
 	while (w->dirty) {
 		struct rg__conn *c = w->dirty;
 		w->dirty = c->dirty_next;
-		c->flags &= (uint8_t)~RG__C_DIRTY;
+		c->flags &= (uint16_t)~RG__C_DIRTY;
 		if (c->flags & RG__C_CLOSING)
 			rg__conn_release(c);
 		else
@@ -139,8 +141,12 @@ static struct rg_request *request_new(struct rg__conn *c)
 {
 	struct rg__worker *w = c->w;
 	struct rg_arena *a = rg_arena_create(w->blocks, &w->stats.arena);
-	if (!a)
+	if (a)
+		rg_arena_set_spill(a, w->server->config.large_alloc_spill);
+	if (!a) {
+		rg__log_no_memory(w, "a request arena: 503");
 		return NULL;
+	}
 	struct rg_request *r = rg_arena_calloc(a, 1, sizeof(*r));
 	if (!r) {
 		rg_arena_destroy(a);
@@ -160,7 +166,9 @@ static struct rg_request *request_new(struct rg__conn *c)
 static void request_end(struct rg__conn *c)
 {
 	struct rg_request *r = c->req;
+	rg__alog_request(r);
 	c->req = NULL;
+	c->flags |= RG__C_SERVED;
 	if (r->pin_owned)
 		rg__buf_release(c->w, &r->pin);
 	rg_arena_destroy(r->arena);
@@ -182,6 +190,11 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		return;
 	}
 	struct rg__wbuf b = rg__conn_wbuf(c);
+	/* The body both writers send: "<status> <reason>\n". */
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%d %s\n", status,
+			 rg__status_reason(status));
+	bool with_body = true;
 	int res;
 	if (close) {
 		res = rg__response_error(&b, status, NULL, date_now(w));
@@ -201,9 +214,7 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		    .nheaders = allow ? 1 : 0,
 		    .date = date_now(w),
 		};
-		char body[64];
-		int n = snprintf(body, sizeof(body), "%d %s\n", status,
-				 rg__status_reason(status));
+		with_body = !head.is_head;
 		res = rg__response_simple(&b, &head, body, (size_t)n);
 		if (res > 0 && (res & RG__RESP_CLOSE))
 			c->flags |= RG__C_LAST;
@@ -213,6 +224,10 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		return;
 	}
 	rg__conn_wrote(c, b.len);
+	if (c->req) { /* for the access log */
+		c->req->status = (uint16_t)status;
+		c->req->body_sent = with_body ? (uint64_t)n : 0;
+	}
 }
 
 static void dispatch(struct rg__conn *c, struct rg_request *r)
@@ -239,6 +254,7 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 	r->coro_ok = true;
 	if (rg__coro_start(&w->sched, rg__request_run, r) < 0) {
 		r->coro_ok = false;
+		rg__log_no_memory(w, "a coroutine stack: 503");
 		respond_self(c, 503, NULL, true);
 		r->resp = RG__RESP_DONE;
 	}
@@ -247,6 +263,7 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 /* A parser rejection, or 408: the error response, then close. */
 static void reject(struct rg__conn *c, int status)
 {
+	rg__alog_reject(c);
 	rg__inq_free(c);
 	respond_self(c, status, NULL, true);
 	if (c->req)
@@ -281,7 +298,7 @@ static void conn_resume_recv(struct rg__conn *c)
 	if (c->in && c->in->bytes >= cfg(c)->connection_buffer_size / 2 &&
 	    !(c->flags & RG__C_LINGER))
 		return;
-	c->flags &= (uint8_t)~RG__C_PAUSED;
+	c->flags &= (uint16_t)~RG__C_PAUSED;
 	if (rg__io_recv(c->w->io, &c->rx, c->fd, on_recv) < 0)
 		rg__conn_close(c);
 }
@@ -293,8 +310,8 @@ static void conn_process(struct rg__conn *c)
 		if (r && r->resp == RG__RESP_DONE) {
 			int d = rg__body_drain(r);
 			if (d == 0) {
-				c->deadline =
-				    now_ms(c) + cfg(c)->body_timeout_ms;
+				uint32_t t = cfg(c)->body_timeout_ms;
+				c->deadline = t ? now_ms(c) + t : 0; /* 0: none */
 				break;
 			}
 			if (d < 0)
@@ -326,6 +343,8 @@ static void conn_process(struct rg__conn *c)
 				break; /* the rest will land in this buffer */
 			int err = rg__inq_gather(c);
 			if (err < 0) {
+				if (err != -EMSGSIZE)
+					rg__log_no_memory(c->w, "a head: 503");
 				reject(c, err == -EMSGSIZE ? 431 : 503);
 				break;
 			}
@@ -407,6 +426,7 @@ static void on_recv(struct rg__io_op *op, char *buf, int res)
 	if (c->flags & (RG__C_CLOSING | RG__C_LINGER))
 		return; /* dropped */
 	if (rg__inq_push(c, buf, (uint32_t)res) < 0) {
+		rg__log_no_memory(c->w, "an input buffer: closed");
 		rg__conn_close(c);
 		return;
 	}
@@ -446,6 +466,43 @@ static void on_send(struct rg__io_op *op, int res)
 		rg__request_wake(c->req, 0);
 	else
 		conn_process(c);
+}
+
+/* The socket can take more (rg__conn_wait_writable), or the wait ended:
+ * a timeout or a close cancelled it. */
+static void on_writable(struct rg__io_op *op, int res)
+{
+	struct rg__conn *c = RG__CONTAINER(op, struct rg__conn, tx);
+	c->tx_deadline = 0;
+	if (res < 0 || (c->flags & RG__C_CLOSING)) {
+		rg__conn_close(c);
+		res = (c->flags & RG__C_TIMEDOUT) ? -ETIMEDOUT : -ECONNRESET;
+	} else {
+		res = 0;
+	}
+	if ((c->flags & RG__C_HANDLER) && c->req->wait == RG__WAIT_WRITABLE)
+		rg__request_wake(c->req, res);
+	else
+		rg__conn_dirty(c); /* to be released, or flushed */
+}
+
+int rg__conn_wait_writable(struct rg__conn *c)
+{
+	if (c->flags & RG__C_CLOSING)
+		return -ECONNRESET;
+	if (!c->req || !c->req->coro_ok || c->tx.kind != RG__IO_NONE)
+		return -EINVAL;
+	if (rg__io_poll_out(c->w->io, &c->tx, c->fd, on_writable) < 0) {
+		rg__conn_close(c);
+		return -ECONNRESET;
+	}
+	/* The send timeout applies: the wait is on c->tx, which
+	 * conn_deadline() watches like a send in flight. */
+	uint32_t t = cfg(c)->write_timeout_ms;
+	c->tx_deadline = t ? now_ms(c) + t : 0;
+	if (t)
+		conn_timer(c);
+	return rg__request_suspend(c->req, RG__WAIT_WRITABLE);
 }
 
 /* ------------------------------------------------------------------------
@@ -490,7 +547,8 @@ static void on_timer(struct rg__timer *t)
 	c->w->stats.timeouts++;
 	c->flags |= RG__C_TIMEDOUT;
 	struct rg_request *r = c->req;
-	if (c->tx.kind != RG__IO_NONE && c->tx_deadline <= now) {
+	if (c->tx.kind != RG__IO_NONE && c->tx_deadline &&
+	    c->tx_deadline <= now) {
 		rg__conn_close(c); /* the client stopped reading */
 	} else if ((c->flags & RG__C_HANDLER) && r->wait == RG__WAIT_BODY) {
 		c->deadline = 0;
@@ -522,6 +580,10 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 		/* Pool exhausted: tell the client and go on serving the
 		 * others. The socket is fresh: the answer fits its buffer. */
 		w->stats.connections_refused++;
+		rg__log_limited(w, RG__LOG_EV_CONN_POOL, RG_LOG_WARN,
+				"connection pool exhausted (max_connections "
+				"%u): 503 and close",
+				w->server->config.max_connections);
 		ssize_t n = send(fd, refused_503, sizeof(refused_503) - 1,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		(void)n;
@@ -533,6 +595,7 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 	c->w = w;
 	c->fd = fd;
 	c->timer.fire = on_timer;
+	rg__alog_accept(c);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (rg__io_recv(w->io, &c->rx, fd, on_recv) < 0) {
@@ -592,6 +655,12 @@ void rg__conn_close_idle(struct rg__worker *w)
 {
 	for (struct rg__conn *c = w->live, *next; c; c = next) {
 		next = c->next;
+		/* A new connection is not idle: its client is sending its
+		 * first request, which is served with Connection: close
+		 * (dispatch), or a reload would drop the clients the old
+		 * worker had just accepted. */
+		if (!(c->flags & RG__C_SERVED) && !c->req)
+			continue;
 		c->flags |= RG__C_LAST;
 		if (c->flags & RG__C_LINGER)
 			rg__conn_close(c);

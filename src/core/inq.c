@@ -76,7 +76,11 @@ int rg__inq_push(struct rg__conn *c, char *buf, uint32_t n)
 {
 	struct rg__worker *w = c->w;
 	struct rg__inq *q = c->in;
-	if (!q && !(q = c->in = inq_alloc(w, 256)))
+	/* The smallest slab class holds a new queue (small_alloc_threshold:
+	 * 256 B, nine segments): an idle connection that got a few bytes
+	 * costs no more. */
+	if (!q && !(q = c->in = inq_alloc(
+			w, w->server->config.small_alloc_threshold)))
 		return -ENOBUFS;
 	if (q->n) {
 		struct rg__seg *t = &q->seg[q->n - 1];

@@ -19,7 +19,7 @@ int rg__request_suspend(struct rg_request *req, enum rg__wait why)
 	req->coro = rg__coro_current();
 	c->flags |= RG__C_HANDLER;
 	rg__coro_yield();
-	c->flags &= (uint8_t)~RG__C_HANDLER;
+	c->flags &= (uint16_t)~RG__C_HANDLER;
 	req->coro = NULL;
 	req->wait = RG__WAIT_NONE;
 	return req->wait_res;
@@ -232,6 +232,7 @@ static int write_head(struct rg_request *req, struct rg__response_head *h)
 	rg__conn_wrote(c, b.len);
 	if (res & RG__RESP_CLOSE)
 		c->flags |= RG__C_LAST;
+	req->status = (uint16_t)h->status;
 	return res;
 }
 
@@ -240,6 +241,14 @@ static int resp_failed(struct rg_request *req, int err)
 	req->resp = RG__RESP_DONE;
 	req->conn->flags |= RG__C_LAST;
 	return err;
+}
+
+/* Whether the body of a response with head `h` is sent (not for HEAD,
+ * 1xx, 204 or 304: RFC 9110 6.4.1): what the access log counts. */
+static bool has_body(const struct rg__response_head *h)
+{
+	return !h->is_head && h->status >= 200 && h->status != 204 &&
+	       h->status != 304;
 }
 
 int rg_respond(struct rg_request *req, int status, const char *type,
@@ -267,6 +276,8 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 		if (res & RG__RESP_CLOSE)
 			c->flags |= RG__C_LAST;
 		req->resp = RG__RESP_DONE;
+		req->status = (uint16_t)status;
+		req->body_sent = has_body(&h) ? n : 0;
 		return 0;
 	}
 	int res = write_head(req, &h);
@@ -276,7 +287,10 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 	if ((res & RG__RESP_BODY_MASK) == RG__RESP_NO_BODY)
 		return 0;
 	int err = rg__conn_write(c, body, n);
-	return err < 0 ? resp_failed(req, err) : 0;
+	if (err < 0)
+		return resp_failed(req, err);
+	req->body_sent += n;
+	return 0;
 }
 
 int rg_stream_begin(struct rg_request *req, int status, const char *type,
@@ -317,9 +331,12 @@ int rg_stream_write(struct rg_request *req, const void *data, size_t n)
 			if ((err = rg__conn_reserve(c, k + 20)) < 0)
 				return resp_failed(req, err);
 			struct rg__wbuf b = rg__conn_wbuf(c);
+			size_t before = b.len;
 			if ((err = rg__chunk_write(&b, p, k)) < 0)
 				return resp_failed(req, err);
 			rg__conn_wrote(c, b.len);
+			/* Chunk framing counts, as in nginx's figure. */
+			req->body_sent += b.len - before;
 			p += k;
 			n -= k;
 		}
@@ -327,6 +344,7 @@ int rg_stream_write(struct rg_request *req, const void *data, size_t n)
 	}
 	if ((err = rg__conn_write(c, data, n)) < 0)
 		return resp_failed(req, err);
+	req->body_sent += n;
 	if (req->resp_left >= 0)
 		req->resp_left -= (int64_t)n;
 	return 0;
@@ -341,9 +359,11 @@ int rg_stream_end(struct rg_request *req)
 		struct rg__conn *c = req->conn;
 		int err = rg__conn_reserve(c, 5);
 		struct rg__wbuf b = rg__conn_wbuf(c);
+		size_t before = b.len;
 		if (err < 0 || (err = rg__chunk_end(&b)) < 0)
 			return resp_failed(req, err);
 		rg__conn_wrote(c, b.len);
+		req->body_sent += b.len - before;
 	} else if (req->resp_left > 0) {
 		/* Shorter than announced: only closing tells the client. */
 		req->conn->flags |= RG__C_LAST;

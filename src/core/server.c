@@ -2,6 +2,7 @@
  * listening socket, the pools the worker draws from, and the event loop
  * (timers, flush of batched output, one io wait per iteration). */
 #include "core/server.h"
+#include "core/access_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,8 @@ void rg_server_config_init(struct rg_server_config *c)
 	    .io_backend = RG_IO_AUTO,
 	    .max_connections = 10000,
 	    .request_arena_size = 8192,
+	    .large_alloc_spill = 16384,
+	    .small_alloc_threshold = 256,
 	    .coroutine_stack_size = RG__CORO_STACK_SIZE_DEFAULT,
 	    .max_coroutines = 1024,
 	    .header_buffer_size = 16384,
@@ -32,6 +35,7 @@ void rg_server_config_init(struct rg_server_config *c)
 	    .body_timeout_ms = 30000,
 	    .keepalive_timeout_ms = 5000,
 	    .write_timeout_ms = 30000,
+	    .shutdown_timeout_ms = 10000,
 	};
 }
 
@@ -39,12 +43,14 @@ struct rg_server *rg_server_create(const struct rg_server_config *config)
 {
 	const struct rg_server_config *c = config;
 	if (!c->host || !c->max_connections || !c->max_coroutines ||
-	    c->request_arena_size < 1024 ||
+	    c->request_arena_size < 1024 || c->small_alloc_threshold < 64 ||
+	    c->small_alloc_threshold > 1024 ||
 	    c->coroutine_stack_size < RG__CORO_STACK_SIZE_MIN ||
 	    c->header_buffer_size < 1024 || c->header_buffer_size > (1 << 20) ||
 	    !c->max_request_line ||
 	    c->max_request_line > c->header_buffer_size || !c->max_headers ||
-	    c->connection_buffer_size < 8192) {
+	    c->connection_buffer_size < 8192 || c->nlisten_fds > RG_MAX_LISTEN ||
+	    (c->nlisten_fds && !c->listen_fds)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -54,8 +60,10 @@ struct rg_server *rg_server_create(const struct rg_server_config *config)
 	s->config = *c;
 	s->account.limit = c->memory_limit;
 	rg__router_init(&s->router);
-	s->w.listen_fd = -1;
 	s->w.wake_fd = -1;
+	for (unsigned i = 0; i < c->nlisten_fds; i++) /* adopted now */
+		s->w.listeners[i].fd = c->listen_fds[i];
+	s->w.nlisteners = c->nlisten_fds;
 	return s;
 }
 
@@ -65,22 +73,20 @@ int rg_route(struct rg_server *s, const char *method, const char *pattern,
 	return rg__router_add(&s->router, method, pattern, handler, data);
 }
 
-int rg_server_listen(struct rg_server *s)
+int rg_listen(const char *host, uint16_t port, int backlog, bool reuse_port)
 {
-	if (s->w.listen_fd >= 0)
-		return 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	memset(&ss, 0, sizeof(ss));
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, s->config.host, &in4->sin_addr) == 1) {
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
-		in4->sin_port = htons(s->config.port);
+		in4->sin_port = htons(port);
 		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, s->config.host, &in6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(s->config.port);
+		in6->sin6_port = htons(port);
 		len = sizeof(*in6);
 	} else {
 		return -EINVAL;
@@ -95,15 +101,30 @@ int rg_server_listen(struct rg_server *s)
 	 * balanced by the kernel; otherwise a second server on the port is
 	 * an error, not a silent share. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    (s->config.reuse_port &&
+	    (reuse_port &&
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    (ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, s->config.backlog) < 0) {
+	    listen(fd, backlog) < 0) {
 		int err = -errno;
 		close(fd);
 		return err;
 	}
-	s->w.listen_fd = fd;
+	return fd;
+}
+
+int rg_server_listen(struct rg_server *s)
+{
+	struct rg__worker *w = &s->w;
+	const struct rg_server_config *c = &s->config;
+	if (w->nlisteners) /* bound before, or adopted */
+		return 0;
+	int fd = rg_listen(c->host, c->port, c->backlog, c->reuse_port);
+	if (fd < 0)
+		return fd;
+	w->listeners[0].fd = fd;
+	w->nlisteners = 1;
 	return 0;
 }
 
@@ -111,22 +132,33 @@ uint16_t rg_server_port(const struct rg_server *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	if (s->w.listen_fd < 0 ||
-	    getsockname(s->w.listen_fd, (struct sockaddr *)&ss, &len) < 0)
+	if (!s->w.nlisteners ||
+	    getsockname(s->w.listeners[0].fd, (struct sockaddr *)&ss, &len) < 0)
 		return 0;
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-void rg_server_stop(struct rg_server *s)
+static void wake(struct rg_server *s)
 {
-	s->stop = 1;
 	if (s->w.wake_fd >= 0) {
 		uint64_t one = 1;
 		ssize_t n = write(s->w.wake_fd, &one, sizeof(one));
 		(void)n;
 	}
+}
+
+void rg_server_stop(struct rg_server *s)
+{
+	s->stop = 1;
+	wake(s);
+}
+
+void rg_server_reopen_logs(struct rg_server *s)
+{
+	s->reopen_logs = 1;
+	wake(s);
 }
 
 /* ------------------------------------------------------------------------
@@ -135,30 +167,81 @@ void rg_server_stop(struct rg_server *s)
 
 static void on_accept(struct rg__io_op *op, int res);
 
+/* Re-arms every listener whose accept ended; 0 when all are armed. */
+static int accept_all(struct rg__worker *w)
+{
+	int err = 0;
+	for (unsigned i = 0; i < w->nlisteners; i++) {
+		struct rg__listener *l = &w->listeners[i];
+		if (l->op.kind == RG__IO_NONE) {
+			int r = rg__io_accept(w->io, &l->op, l->fd, on_accept);
+			if (r < 0)
+				err = r;
+		}
+	}
+	return err;
+}
+
 static void accept_again(struct rg__timer *t)
 {
 	struct rg__worker *w =
 	    RG__CONTAINER(t, struct rg__worker, accept_retry);
-	if (!w->stopping &&
-	    rg__io_accept(w->io, &w->accept_op, w->listen_fd, on_accept) < 0)
+	int err;
+	if (!w->stopping && (err = accept_all(w)) < 0) {
+		rg__log_limited(w, RG__LOG_EV_ACCEPT, RG_LOG_ERROR,
+				"accept: cannot re-arm: %s; retrying in 100 ms",
+				strerror(-err));
 		rg__timer_add(&w->timers, t, w->timers.now + 100);
+	}
+}
+
+/* A stopping worker's listener, once its accept has ended. The kernel
+ * wakes one waiter per new connection (exclusive wakeup, as accept(2)
+ * does), and the waiter woken may have been this worker's accept while it
+ * was being cancelled: the client would then sit queued, the next
+ * generation's worker never woken for it. So what is queued now is
+ * accepted (and served) here before the socket is closed; the master and
+ * any new worker keep it open for the clients still to come. */
+static void listener_retire(struct rg__worker *w, struct rg__listener *l)
+{
+	if (l->fd < 0)
+		return;
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL,
+				 SOCK_CLOEXEC | rg__io_socket_flags(w->io));
+		if (fd >= 0)
+			rg__conn_accept(w, fd);
+		else if (errno != ECONNABORTED && errno != EINTR)
+			break; /* EAGAIN: nobody is waiting any more */
+	}
+	close(l->fd);
+	l->fd = -1;
 }
 
 static void on_accept(struct rg__io_op *op, int res)
 {
-	struct rg__worker *w = RG__CONTAINER(op, struct rg__worker, accept_op);
+	struct rg__listener *l = RG__CONTAINER(op, struct rg__listener, op);
+	struct rg__worker *w = l->w;
+	if (res < 0 && w->stopping) {
+		listener_retire(w, l);
+		return;
+	}
 	if (res >= 0) {
-		if (w->stopping)
-			close(res);
-		else
-			rg__conn_accept(w, res);
+		/* Even while stopping: an accept that completed before its
+		 * cancel is a client in this worker's queue; it gets one
+		 * response with Connection: close, never a reset (reload). */
+		rg__conn_accept(w, res);
 		return;
 	}
 	/* The multishot accept ended (EMFILE, ENFILE, ENOMEM...): try again
 	 * shortly rather than spin. */
-	if (!w->stopping && res != -ECANCELED)
+	if (!w->stopping && res != -ECANCELED) {
+		rg__log_limited(w, RG__LOG_EV_ACCEPT, RG_LOG_ERROR,
+				"accept: %s; retrying in 100 ms",
+				strerror(-res));
 		rg__timer_add(&w->timers, &w->accept_retry,
 			      w->timers.now + 100);
+	}
 }
 
 static void on_wake(struct rg__io_op *op, int res)
@@ -178,8 +261,39 @@ static void worker_tick(void *arg)
 	w->wall = time(NULL);
 }
 
+/* shutdown_timeout_ms after a graceful stop began: whatever is still
+ * connected is cut off; handlers suspended on the connection see
+ * -ECONNRESET, those in rg_sleep or a socket call -ECANCELED. */
+static void shutdown_expired(struct rg__timer *t)
+{
+	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, shutdown);
+	unsigned n = 0;
+	for (struct rg__conn *c = w->live; c; c = c->next) {
+		if (!(c->flags & RG__C_CLOSING)) {
+			rg__conn_close(c);
+			n++;
+		}
+		if (c->req)
+			rg__suspend_cancel(c->req);
+	}
+	if (n)
+		rg__log(w, RG_LOG_WARN,
+			"shutdown timeout: closed %u busy connection%s", n,
+			n == 1 ? "" : "s");
+}
+
+/* Once a second: this worker's figures to the shared board. */
+static void publish_stats(struct rg__timer *t)
+{
+	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, publish);
+	rg__stats_publish(w);
+	if (!w->stopping)
+		rg__timer_add(&w->timers, t, w->timers.now + 1000);
+}
+
 static void worker_fini(struct rg__worker *w)
 {
+	rg__alog_close(w);
 	rg__io_destroy(w->io);
 	w->io = NULL;
 	if (w->wake_fd >= 0)
@@ -221,7 +335,8 @@ static int worker_init(struct rg_server *s)
 	 * output buffers. */
 	struct rg_slab_config sc = {
 	    .initial = 32, .max = (size_t)c->max_connections * 2 + 512};
-	size_t sizes[] = {256, 1024, 8192, RG__OUT_SIZE, c->header_buffer_size};
+	size_t sizes[] = {c->small_alloc_threshold, 1024, 8192, RG__OUT_SIZE,
+			  c->header_buffer_size};
 	unsigned n = 0;
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		unsigned j = 0;
@@ -273,14 +388,21 @@ static int worker_init(struct rg_server *s)
 		err = -errno;
 		goto fail;
 	}
+	if (c->access_log && (err = rg__alog_open(w)) < 0)
+		goto fail;
 	w->accept_retry.fire = accept_again;
+	w->shutdown.fire = shutdown_expired;
+	w->publish.fire = publish_stats;
 	worker_tick(w);
+	for (unsigned i = 0; i < w->nlisteners; i++)
+		w->listeners[i].w = w;
 	if ((err = rg__io_read(w->io, &w->wake_op, w->wake_fd,
 			       (char *)&w->wake_buf, sizeof(w->wake_buf),
 			       on_wake)) < 0 ||
-	    (err = rg__io_accept(w->io, &w->accept_op, w->listen_fd,
-				 on_accept)) < 0)
+	    (err = accept_all(w)) < 0)
 		goto fail;
+	if (c->stats_board)
+		publish_stats(&w->publish);
 	return 0;
 fail:
 	worker_fini(w);
@@ -293,16 +415,39 @@ static void worker_stop(struct rg__worker *w)
 {
 	w->stopping = true;
 	rg__timer_del(&w->timers, &w->accept_retry);
-	rg__io_cancel(w->io, &w->accept_op);
+	rg__timer_del(&w->timers, &w->publish);
+	/* The listeners are closed, not just left: once the master's and
+	 * every worker's copy is closed, new clients are refused at once
+	 * instead of queueing where nobody accepts. */
+	for (unsigned i = 0; i < w->nlisteners; i++) {
+		struct rg__listener *l = &w->listeners[i];
+		if (l->op.kind != RG__IO_NONE)
+			rg__io_cancel(w->io, &l->op); /* then on_accept */
+		else
+			listener_retire(w, l);
+	}
 	rg__io_cancel(w->io, &w->wake_op);
 	rg__conn_close_idle(w);
+	uint32_t grace = w->server->config.shutdown_timeout_ms;
+	if (grace)
+		rg__timer_add(&w->timers, &w->shutdown, w->timers.now + grace);
 }
 
 static bool worker_quiet(const struct rg__worker *w)
 {
+	for (unsigned i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i].op.kind != RG__IO_NONE)
+			return false;
 	return w->stats.connections_active == 0 &&
-	       w->accept_op.kind == RG__IO_NONE &&
 	       w->wake_op.kind == RG__IO_NONE && w->sched.live == 0;
+}
+
+static void close_listeners(struct rg__worker *w)
+{
+	for (unsigned i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i].fd >= 0)
+			close(w->listeners[i].fd);
+	w->nlisteners = 0;
 }
 
 int rg_server_run(struct rg_server *s)
@@ -316,10 +461,16 @@ int rg_server_run(struct rg_server *s)
 		return err;
 	struct rg__worker *w = &s->w;
 	s->running = true;
+	if (s->config.ready)
+		s->config.ready(s->config.ready_arg);
 	for (;;) {
 		worker_tick(w);
 		if (s->stop && !w->stopping)
 			worker_stop(w);
+		if (s->reopen_logs) {
+			s->reopen_logs = 0;
+			rg__alog_reopen(w);
+		}
 		rg__timers_run(&w->timers);
 		rg__conn_flush_all(w);
 		/* After the flush: it releases the connections closed above. */
@@ -332,8 +483,10 @@ int rg_server_run(struct rg_server *s)
 		}
 	}
 	s->running = false;
-	close(w->listen_fd);
-	w->listen_fd = -1;
+	rg__timer_del(&w->timers, &w->shutdown);
+	if (s->config.stats_board)
+		rg__stats_publish(w); /* the final figures */
+	close_listeners(w);
 	worker_fini(w);
 	return err < 0 ? err : 0;
 }
@@ -342,8 +495,7 @@ void rg_server_destroy(struct rg_server *s)
 {
 	if (!s)
 		return;
-	if (s->w.listen_fd >= 0)
-		close(s->w.listen_fd);
+	close_listeners(&s->w);
 	rg__router_free(&s->router);
 	free(s);
 }

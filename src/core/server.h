@@ -1,7 +1,7 @@
 /* server.h: the server's internal state shared by its files: the worker
  * (server.c: loop, accept, stop), connections (conn.c) and their input
- * (inq.c), requests and responses (request.c, body.c), suspending calls
- * (suspend.c) and statistics (stats.c). */
+ * (inq.c), requests and responses (request.c, body.c, sendfile.c),
+ * suspending calls (suspend.c) and statistics (stats.c). */
 #ifndef RG_CORE_SERVER_H
 #define RG_CORE_SERVER_H
 
@@ -70,6 +70,7 @@ enum {
 	RG__C_LINGER = 0x20,   /* final response sent, draining input */
 	RG__C_HANDLER = 0x40,  /* a request's handler is suspended */
 	RG__C_TIMEDOUT = 0x80, /* a timeout closed it */
+	RG__C_SERVED = 0x100,  /* a response was completed on it */
 };
 
 struct rg__conn {
@@ -85,7 +86,12 @@ struct rg__conn {
 	struct rg__conn *dirty_next;
 	struct rg__conn *prev, *next; /* the worker's live connections */
 	int fd;
-	uint8_t flags;
+	uint16_t flags;
+	/* The client's address for the access log (access_log.c): family
+	 * (AF_INET/AF_INET6; 0 = not known) and bytes, taken once at accept
+	 * and only when the log is on. */
+	uint8_t peer_af;
+	uint8_t peer[16];
 };
 _Static_assert(sizeof(struct rg__conn) <= 256,
 	       "an idle connection costs at most 256 bytes");
@@ -99,6 +105,7 @@ enum rg__wait {
 	RG__WAIT_NONE,
 	RG__WAIT_BODY,	 /* rg_body_read: bytes, end or error */
 	RG__WAIT_OUTPUT, /* the output buffer to drain */
+	RG__WAIT_WRITABLE, /* rg_stream_file: the socket to take more */
 	RG__WAIT_OTHER,	 /* sleep, upstream socket: not the connection */
 };
 
@@ -121,6 +128,7 @@ struct rg_request {
 	uint64_t body_left; /* Content-Length bytes not read yet */
 	struct rg__chunked chunked;
 	/* Suspension */
+	struct rg__waiter *waiter; /* RG__WAIT_OTHER: what it waits on */
 	uint8_t wait; /* enum rg__wait */
 	int wait_res;
 	/* Response */
@@ -130,11 +138,26 @@ struct rg_request {
 	int64_t resp_left; /* Content-Length bytes still to write; -1 none */
 	struct rg_header *resp_headers;
 	uint32_t resp_nheaders, resp_cap;
+	/* For the access log: status sent, body bytes sent. */
+	uint16_t status;
+	uint64_t body_sent;
+	/* A head the parser rejected: its first line as received, copied
+	 * into the arena (access_log.c); ptr NULL otherwise. */
+	struct rg_str raw_line;
 };
 
 /* ------------------------------------------------------------------------
  * Worker: the event loop and every pool it draws from.
  * ------------------------------------------------------------------------ */
+
+/* Events whose messages rg__log_limited rate-limits (log.c). */
+enum rg__log_event {
+	RG__LOG_EV_ACCEPT,     /* accept failed (EMFILE, ENFILE...) */
+	RG__LOG_EV_CONN_POOL,  /* connection pool exhausted: 503 */
+	RG__LOG_EV_MEMORY,     /* memory limit or pool cap: a refusal */
+	RG__LOG_EV_ACCESS_LOG, /* access log write failed, lines dropped */
+	RG__LOG_EVENTS
+};
 
 struct rg__worker {
 	struct rg_server *server;
@@ -147,14 +170,30 @@ struct rg__worker {
 	struct rg__parse_limits limits;
 	struct rg__conn *dirty; /* connections with output to send */
 	struct rg__conn *live;	/* every open connection */
-	struct rg__io_op accept_op, wake_op;
+	struct rg__listener {
+		struct rg__io_op op; /* multishot accept */
+		struct rg__worker *w;
+		int fd;
+	} listeners[RG_MAX_LISTEN];
+	unsigned nlisteners;
+	struct rg__io_op wake_op;
 	struct rg__timer accept_retry;
+	struct rg__timer shutdown; /* shutdown_timeout_ms after the stop */
+	struct rg__timer publish;  /* statistics to the shared board */
 	uint64_t wake_buf;
-	int listen_fd, wake_fd;
+	int wake_fd;
 	bool stopping;
 	time_t wall; /* the loop's wall clock second, for Date */
 	struct rg_server_stats stats; /* the counters; memory figures filled
 					 in by rg_server_stats */
+	struct rg__alog *alog;	      /* access log; NULL = none */
+	/* rg__log_limited: when each event was last reported, and how many
+	 * reports were held back since. */
+	struct rg__log_limit {
+		uint64_t last_ms;
+		uint64_t held;
+		uint64_t seen; /* memory: the account's failures last seen */
+	} log_limits[RG__LOG_EVENTS];
 };
 
 struct rg_server {
@@ -163,6 +202,7 @@ struct rg_server {
 	struct rg__worker w;
 	struct rg_mem_account account;
 	volatile sig_atomic_t stop;
+	volatile sig_atomic_t reopen_logs;
 	bool running;
 };
 
@@ -185,6 +225,10 @@ int rg__conn_write(struct rg__conn *c, const void *data, size_t n);
 /* Makes room for `n` contiguous bytes in the output buffer, suspending the
  * handler while it drains: 0, -E2BIG, -ENOMEM, -ECONNRESET. */
 int rg__conn_reserve(struct rg__conn *c, size_t n);
+/* Suspends the handler until the socket takes more bytes (after a write of
+ * its own met EAGAIN), at most write_timeout_ms: 0, -ETIMEDOUT (the
+ * connection is then closed), -ECONNRESET. */
+int rg__conn_wait_writable(struct rg__conn *c);
 /* The output buffer to append to, and its new length once appended. */
 struct rg__wbuf rg__conn_wbuf(struct rg__conn *c);
 void rg__conn_wrote(struct rg__conn *c, size_t new_len);
@@ -210,6 +254,23 @@ void rg__inq_free(struct rg__conn *c);
 /* Returns a segment's buffer to where it came from. */
 void rg__buf_release(struct rg__worker *w, const struct rg__seg *s);
 
+/* log.c: formats a message and hands it to config.log (if set). */
+__attribute__((format(printf, 3, 4))) void
+rg__log(struct rg__worker *w, int level, const char *fmt, ...);
+/* The same for an event that can repeat quickly (an accept failing, the
+ * connection pool exhausted): at most one message per event and second;
+ * the next one says how many were held back. */
+__attribute__((format(printf, 4, 5))) void
+rg__log_limited(struct rg__worker *w, enum rg__log_event ev, int level,
+		const char *fmt, ...);
+/* Rate-limited: a refusal for lack of memory (`what` could not be had),
+ * saying whether memory_limit or a pool's cap was reached. */
+void rg__log_no_memory(struct rg__worker *w, const char *what);
+
+/* stats.c: copies the worker's statistics to its slot of the shared board
+ * (config.stats_board); nothing without one. */
+void rg__stats_publish(struct rg__worker *w);
+
 /* request.c */
 void rg__request_run(void *arg); /* a coroutine's body */
 int rg__request_finish(struct rg_request *req);
@@ -219,6 +280,10 @@ int rg__request_finish(struct rg_request *req);
 int rg__body_drain(struct rg_request *req);
 /* The body bytes available now, decoded: up to n into buf (NULL drops). */
 long rg__body_take(struct rg_request *req, char *buf, size_t n);
+
+/* suspend.c: ends the wait of a handler suspended in rg_sleep or a socket
+ * call at once (-ECANCELED): the shutdown timeout has passed. */
+void rg__suspend_cancel(struct rg_request *req);
 
 /* The request served by the running coroutine, or NULL. */
 struct rg_request *rg__request_current(void);

@@ -1,27 +1,53 @@
-/* stats.c: the worker's statistics (rg_server_stats) and their JSON form
- * with the derived figures operators read (/stats). */
+/* stats.c: the worker's statistics (rg_server_stats), the shared board
+ * where worker processes publish them (a seqlock per slot in an anonymous
+ * shared mapping), and their JSON form with the derived figures operators
+ * read (/stats). */
 #include "core/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-/* Resident and peak resident set of the process, from /proc. */
+/* "VmRSS:    1234 kB" in /proc/self/status, in bytes; 0 if absent. */
+static uint64_t status_kb(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	if (!p)
+		return 0;
+	p += strlen(key);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint64_t kb = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		kb = kb * 10 + (uint64_t)(*p - '0');
+	return kb * 1024;
+}
+
+/* Resident and peak resident set of the process, from /proc; read with
+ * plain syscalls into a stack buffer (stdio would call malloc, and this
+ * runs once a second in a worker that must not). */
 static void read_rss(uint64_t *rss, uint64_t *peak)
 {
 	*rss = *peak = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-	if (!f)
+	char text[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	char line[128];
-	unsigned long long kb;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			*rss = kb * 1024;
-		else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
-			*peak = kb * 1024;
-	}
-	fclose(f);
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	text[len] = '\0';
+	*rss = status_kb(text, "\nVmRSS:");
+	*peak = status_kb(text, "\nVmHWM:");
 }
 
 void rg_server_stats(const struct rg_server *s, struct rg_server_stats *out)
@@ -39,6 +65,148 @@ void rg_server_stats(const struct rg_server *s, struct rg_server_stats *out)
 	if (w->slab)
 		rg_slab_stats(w->slab, &out->slab);
 }
+
+/* ------------------------------------------------------------------------
+ * The shared board
+ * ------------------------------------------------------------------------ */
+
+struct rg__stats_slot {
+	_Atomic uint64_t seq; /* odd while its worker writes */
+	_Atomic int32_t pid;  /* 0: empty */
+	struct rg_server_stats stats;
+};
+
+struct rg_stats_board {
+	size_t bytes; /* of the mapping */
+	unsigned nslots;
+	struct rg__stats_slot slots[];
+};
+
+struct rg_stats_board *rg_stats_board_create(unsigned slots)
+{
+	if (!slots || slots > 65536) {
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t bytes = sizeof(struct rg_stats_board) +
+		       (size_t)slots * sizeof(struct rg__stats_slot);
+	/* Zero-filled; pages of slots never used are never touched. */
+	struct rg_stats_board *b = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		return NULL;
+	b->bytes = bytes;
+	b->nslots = slots;
+	return b;
+}
+
+void rg_stats_board_destroy(struct rg_stats_board *b)
+{
+	if (b)
+		munmap(b, b->bytes);
+}
+
+void rg_stats_board_clear(struct rg_stats_board *b, unsigned slot)
+{
+	if (slot < b->nslots)
+		atomic_store(&b->slots[slot].pid, 0);
+}
+
+void rg__stats_publish(struct rg__worker *w)
+{
+	const struct rg_server_config *c = &w->server->config;
+	if (!c->stats_board || c->stats_slot >= c->stats_board->nslots)
+		return;
+	struct rg__stats_slot *sl = &c->stats_board->slots[c->stats_slot];
+	struct rg_server_stats st;
+	rg_server_stats(w->server, &st);
+	uint64_t seq = atomic_load_explicit(&sl->seq, memory_order_relaxed);
+	atomic_store_explicit(&sl->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&sl->stats, &st, sizeof(st));
+	atomic_store_explicit(&sl->seq, seq + 2, memory_order_release);
+	atomic_store(&sl->pid, (int32_t)getpid());
+}
+
+/* A consistent copy of a slot (retrying while its worker writes): its pid,
+ * or 0 when the slot is empty or never settles. */
+static int32_t slot_read(const struct rg__stats_slot *sl,
+			 struct rg_server_stats *out)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		int32_t pid = atomic_load(&sl->pid);
+		if (!pid)
+			return 0;
+		uint64_t a =
+		    atomic_load_explicit(&sl->seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		memcpy(out, &sl->stats, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) == a)
+			return pid;
+	}
+	return 0;
+}
+
+static void add_pool(struct rg_pool_stats *t, const struct rg_pool_stats *p)
+{
+	t->object_size = p->object_size;
+	t->capacity += p->capacity;
+	t->max += p->max;
+	t->in_use += p->in_use;
+	t->high_water += p->high_water;
+	t->gets += p->gets;
+	t->failures += p->failures;
+	t->bytes_reserved += p->bytes_reserved;
+}
+
+/* Whole-server figures: counters and bytes add up; sizes stay. */
+static void add_stats(struct rg_server_stats *t,
+		      const struct rg_server_stats *s)
+{
+	t->connections_accepted += s->connections_accepted;
+	t->connections_active += s->connections_active;
+	t->connections_refused += s->connections_refused;
+	t->requests += s->requests;
+	t->errors += s->errors;
+	t->timeouts += s->timeouts;
+	t->rss_bytes += s->rss_bytes;
+	t->peak_rss_bytes += s->peak_rss_bytes;
+	t->memory.limit += s->memory.limit;
+	t->memory.reserved += s->memory.reserved;
+	t->memory.peak += s->memory.peak;
+	t->memory.failures += s->memory.failures;
+	const struct rg_arena_stats *a = &s->arena;
+	struct rg_arena_stats *ta = &t->arena;
+	ta->live += a->live;
+	ta->lifecycles += a->lifecycles;
+	ta->allocs += a->allocs;
+	ta->bytes_used += a->bytes_used;
+	ta->bytes_reserved += a->bytes_reserved;
+	ta->extra_blocks += a->extra_blocks;
+	ta->spills += a->spills;
+	ta->spill_bytes += a->spill_bytes;
+	ta->failures += a->failures;
+	add_pool(&t->connections, &s->connections);
+	add_pool(&t->coroutines, &s->coroutines);
+	add_pool(&t->arena_blocks, &s->arena_blocks);
+	t->slab.nclasses = s->slab.nclasses;
+	t->slab.too_large += s->slab.too_large;
+	for (unsigned i = 0; i < s->slab.nclasses; i++) {
+		struct rg_slab_class_stats *tc = &t->slab.classes[i];
+		const struct rg_slab_class_stats *c = &s->slab.classes[i];
+		tc->size = c->size;
+		tc->allocs += c->allocs;
+		tc->bytes_asked += c->bytes_asked;
+		tc->bytes_given += c->bytes_given;
+		add_pool(&tc->pool, &c->pool);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * JSON
+ * ------------------------------------------------------------------------ */
 
 struct out {
 	char *buf;
@@ -76,33 +244,31 @@ static void put_pool(struct out *o, const char *name,
 	    (unsigned long long)p->bytes_reserved);
 }
 
-size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
+/* The figures of `st` as JSON members, without the braces. */
+static void put_stats(struct out *o, const struct rg_server_stats *st)
 {
-	struct rg_server_stats st;
-	rg_server_stats(s, &st);
-	struct out o = {buf, cap, 0};
-	const struct rg_arena_stats *a = &st.arena;
-	put(&o,
-	    "{\"connections\":{\"accepted\":%llu,\"active\":%llu,"
+	const struct rg_arena_stats *a = &st->arena;
+	put(o,
+	    "\"connections\":{\"accepted\":%llu,\"active\":%llu,"
 	    "\"refused\":%llu,\"timeouts\":%llu},"
 	    "\"requests\":%llu,\"errors\":%llu,",
-	    (unsigned long long)st.connections_accepted,
-	    (unsigned long long)st.connections_active,
-	    (unsigned long long)st.connections_refused,
-	    (unsigned long long)st.timeouts, (unsigned long long)st.requests,
-	    (unsigned long long)st.errors);
-	put(&o,
+	    (unsigned long long)st->connections_accepted,
+	    (unsigned long long)st->connections_active,
+	    (unsigned long long)st->connections_refused,
+	    (unsigned long long)st->timeouts, (unsigned long long)st->requests,
+	    (unsigned long long)st->errors);
+	put(o,
 	    "\"memory\":{\"rss\":%llu,\"peak_rss\":%llu,\"reserved\":%llu,"
 	    "\"peak_reserved\":%llu,\"limit\":%llu,\"limit_failures\":%llu},",
-	    (unsigned long long)st.rss_bytes,
-	    (unsigned long long)st.peak_rss_bytes,
-	    (unsigned long long)st.memory.reserved,
-	    (unsigned long long)st.memory.peak,
-	    (unsigned long long)st.memory.limit,
-	    (unsigned long long)st.memory.failures);
+	    (unsigned long long)st->rss_bytes,
+	    (unsigned long long)st->peak_rss_bytes,
+	    (unsigned long long)st->memory.reserved,
+	    (unsigned long long)st->memory.peak,
+	    (unsigned long long)st->memory.limit,
+	    (unsigned long long)st->memory.failures);
 	/* Utilisation: bytes handed out per byte of block held; spills and
 	 * allocations per request (an arena lives one request). */
-	put(&o,
+	put(o,
 	    "\"arena\":{\"requests\":%llu,\"allocs\":%llu,"
 	    "\"allocs_per_request\":%.2f,\"bytes_used\":%llu,"
 	    "\"bytes_reserved\":%llu,\"utilisation\":%.4f,"
@@ -116,18 +282,18 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 	    (unsigned long long)a->extra_blocks, (unsigned long long)a->spills,
 	    (unsigned long long)a->spill_bytes, ratio(a->spills, a->lifecycles),
 	    (unsigned long long)a->failures);
-	put(&o, "\"pools\":{");
-	put_pool(&o, "connections", &st.connections);
-	put(&o, ",");
-	put_pool(&o, "coroutine_stacks", &st.coroutines);
-	put(&o, ",");
-	put_pool(&o, "arena_blocks", &st.arena_blocks);
-	put(&o, "},\"slab\":{\"too_large\":%llu,\"classes\":[",
-	    (unsigned long long)st.slab.too_large);
-	for (unsigned i = 0; i < st.slab.nclasses; i++) {
-		const struct rg_slab_class_stats *c = &st.slab.classes[i];
+	put(o, "\"pools\":{");
+	put_pool(o, "connections", &st->connections);
+	put(o, ",");
+	put_pool(o, "coroutine_stacks", &st->coroutines);
+	put(o, ",");
+	put_pool(o, "arena_blocks", &st->arena_blocks);
+	put(o, "},\"slab\":{\"too_large\":%llu,\"classes\":[",
+	    (unsigned long long)st->slab.too_large);
+	for (unsigned i = 0; i < st->slab.nclasses; i++) {
+		const struct rg_slab_class_stats *c = &st->slab.classes[i];
 		/* Fragmentation: the share of given bytes nobody asked for. */
-		put(&o,
+		put(o,
 		    "%s{\"size\":%llu,\"allocs\":%llu,\"in_use\":%llu,"
 		    "\"high_water\":%llu,\"fragmentation\":%.4f}",
 		    i ? "," : "", (unsigned long long)c->size,
@@ -137,6 +303,52 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 		    c->bytes_given ? 1.0 - ratio(c->bytes_asked, c->bytes_given)
 				   : 0.0);
 	}
-	put(&o, "]}}");
+	put(o, "]}");
+}
+
+size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
+{
+	struct out o = {buf, cap, 0};
+	struct rg_server_stats one;
+	struct rg_stats_board *b = s->config.stats_board;
+	if (!b) {
+		rg_server_stats(s, &one);
+		put(&o, "{");
+		put_stats(&o, &one);
+		put(&o, "}");
+		return o.len;
+	}
+	/* The whole server: the sum over every worker on the board (this
+	 * one fresh, the others as of their last publication, at most a
+	 * second old), then each worker's headline figures. */
+	rg__stats_publish((struct rg__worker *)&s->w);
+	struct rg_server_stats total;
+	memset(&total, 0, sizeof(total));
+	unsigned n = 0;
+	for (unsigned i = 0; i < b->nslots; i++)
+		if (slot_read(&b->slots[i], &one)) {
+			add_stats(&total, &one);
+			n++;
+		}
+	put(&o, "{\"worker_count\":%u,", n);
+	put_stats(&o, &total);
+	put(&o, ",\"workers\":[");
+	n = 0;
+	for (unsigned i = 0; i < b->nslots; i++) {
+		int32_t pid = slot_read(&b->slots[i], &one);
+		if (!pid)
+			continue;
+		put(&o,
+		    "%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
+		    "\"connections_active\":%llu,\"rss\":%llu,"
+		    "\"reserved\":%llu}",
+		    n++ ? "," : "", i, (int)pid,
+		    (unsigned long long)one.requests,
+		    (unsigned long long)one.connections_active,
+		    (unsigned long long)one.rss_bytes,
+		    (unsigned long long)one.memory.reserved);
+	}
+	put(&o, "]}");
 	return o.len;
 }
+

@@ -1,6 +1,7 @@
 /* suspend.c: calls that suspend a handler and let the worker serve others
  * meanwhile: rg_sleep and the small socket API for calling other servers.
- * Each waits on an io operation and a timer kept on the handler's stack. */
+ * Each waits on an io operation and a timer kept on the handler's stack,
+ * and can be cut short when a stopping worker runs out of time. */
 #include "core/server.h"
 
 #include <arpa/inet.h>
@@ -11,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct waiter {
+struct rg__waiter {
 	struct rg__io_op op;
 	struct rg__timer timer;
 	struct rg_request *req;
@@ -19,30 +20,49 @@ struct waiter {
 	bool timed_out;
 };
 
+static void wake(struct rg__waiter *wt, int res)
+{
+	wt->req->waiter = NULL;
+	rg__request_wake(wt->req, res);
+}
+
 static void on_done(struct rg__io_op *op, int res)
 {
-	struct waiter *wt = RG__CONTAINER(op, struct waiter, op);
+	struct rg__waiter *wt = RG__CONTAINER(op, struct rg__waiter, op);
 	rg__timer_del(&wt->w->timers, &wt->timer);
 	if (wt->timed_out && res == -ECANCELED)
 		res = -ETIMEDOUT;
-	rg__request_wake(wt->req, res);
+	wake(wt, res);
 }
 
 /* The operation's callback still follows, with -ECANCELED. */
 static void on_timeout(struct rg__timer *t)
 {
-	struct waiter *wt = RG__CONTAINER(t, struct waiter, timer);
+	struct rg__waiter *wt = RG__CONTAINER(t, struct rg__waiter, timer);
 	wt->timed_out = true;
 	rg__io_cancel(wt->w->io, &wt->op);
 }
 
 static void on_sleep(struct rg__timer *t)
 {
-	struct waiter *wt = RG__CONTAINER(t, struct waiter, timer);
-	rg__request_wake(wt->req, 0);
+	struct rg__waiter *wt = RG__CONTAINER(t, struct rg__waiter, timer);
+	wake(wt, 0);
 }
 
-static int waiter_init(struct waiter *wt, uint32_t timeout_ms,
+void rg__suspend_cancel(struct rg_request *req)
+{
+	struct rg__waiter *wt = req->waiter;
+	if (!wt)
+		return;
+	if (wt->op.kind != RG__IO_NONE) {
+		rg__io_cancel(wt->w->io, &wt->op); /* on_done: -ECANCELED */
+		return;
+	}
+	rg__timer_del(&wt->w->timers, &wt->timer); /* a sleep */
+	wake(wt, -ECANCELED);
+}
+
+static int waiter_init(struct rg__waiter *wt, uint32_t timeout_ms,
 		       rg__timer_fn *fire)
 {
 	memset(wt, 0, sizeof(*wt));
@@ -51,6 +71,7 @@ static int waiter_init(struct waiter *wt, uint32_t timeout_ms,
 		return -EPERM;
 	wt->w = wt->req->conn->w;
 	wt->timer.fire = fire;
+	wt->req->waiter = wt;
 	if (timeout_ms)
 		rg__timer_add(&wt->w->timers, &wt->timer,
 			      wt->w->timers.now + timeout_ms);
@@ -58,9 +79,10 @@ static int waiter_init(struct waiter *wt, uint32_t timeout_ms,
 }
 
 /* Suspends until the started operation (err == 0) completes. */
-static int waiter_wait(struct waiter *wt, int err)
+static int waiter_wait(struct rg__waiter *wt, int err)
 {
 	if (err < 0) {
+		wt->req->waiter = NULL;
 		rg__timer_del(&wt->w->timers, &wt->timer);
 		return err;
 	}
@@ -69,12 +91,11 @@ static int waiter_wait(struct waiter *wt, int err)
 
 int rg_sleep(uint32_t ms)
 {
-	struct waiter wt;
+	struct rg__waiter wt;
 	int err = waiter_init(&wt, ms ? ms : 1, on_sleep);
 	if (err < 0)
 		return err;
-	rg__request_suspend(wt.req, RG__WAIT_OTHER);
-	return 0;
+	return rg__request_suspend(wt.req, RG__WAIT_OTHER);
 }
 
 int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
@@ -95,7 +116,7 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 	} else {
 		return -EINVAL;
 	}
-	struct waiter wt;
+	struct rg__waiter wt;
 	int err = waiter_init(&wt, timeout_ms, on_timeout);
 	if (err < 0)
 		return err;
@@ -105,6 +126,7 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 			0);
 	if (fd < 0) {
 		err = -errno;
+		wt.req->waiter = NULL;
 		rg__timer_del(&wt.w->timers, &wt.timer);
 		return err;
 	}
@@ -122,7 +144,7 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 
 long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms)
 {
-	struct waiter wt;
+	struct rg__waiter wt;
 	int err = waiter_init(&wt, timeout_ms, on_timeout);
 	if (err < 0)
 		return err;
@@ -136,7 +158,7 @@ long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms)
 {
 	if (n > INT32_MAX)
 		return -EMSGSIZE;
-	struct waiter wt;
+	struct rg__waiter wt;
 	int err = waiter_init(&wt, timeout_ms, on_timeout);
 	if (err < 0)
 		return err;

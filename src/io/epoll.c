@@ -5,6 +5,7 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -73,11 +74,13 @@ static struct rg__epfd *slot(struct rg__epoll *ep, int fd)
 /* Ends an operation: its slot forgets it and its owner hears `res`. */
 static void finish(struct rg__epoll *ep, struct rg__io_op *op, int res)
 {
-	struct rg__epfd *e = &ep->fds[op->fd];
-	if (e->rd == op)
-		e->rd = NULL;
-	if (e->wr == op)
-		e->wr = NULL;
+	if (op->kind != RG__IO_WRITE) { /* a file write has no slot */
+		struct rg__epfd *e = &ep->fds[op->fd];
+		if (e->rd == op)
+			e->rd = NULL;
+		if (e->wr == op)
+			e->wr = NULL;
+	}
 	int kind = op->kind;
 	op->kind = RG__IO_NONE;
 	if (kind == RG__IO_RECV)
@@ -189,6 +192,42 @@ static void do_connect(struct rg__epoll *ep, struct rg__io_op *op)
 	finish(ep, op, -err);
 }
 
+/* The socket's readiness flag may be stale (the caller's own write just
+ * met EAGAIN, out of our sight): ask the kernel, and when it is not
+ * writable wait for the next edge. */
+static void do_poll_out(struct rg__epoll *ep, struct rg__io_op *op)
+{
+	struct pollfd p = {.fd = op->fd, .events = POLLOUT};
+	int n = poll(&p, 1, 0);
+	if (n == 0 || (n < 0 && errno == EINTR)) {
+		ep->fds[op->fd].writable = 0;
+		return;
+	}
+	finish(ep, op, n < 0 ? -errno : p.revents);
+}
+
+/* Writes the whole buffer to a regular file now: readiness means nothing
+ * for regular files (epoll_ctl refuses them), and the write does not wait
+ * for the network. The result is reported from the next wait. */
+static int do_write(struct rg__epoll *ep, struct rg__io_op *op)
+{
+	int res = (int)op->len;
+	while (op->off < op->len) {
+		ssize_t n = write(op->fd, op->out + op->off, op->len - op->off);
+		if (n > 0) {
+			op->off += (uint32_t)n;
+		} else if (n == 0) {
+			res = -EIO;
+			break;
+		} else if (errno != EINTR) {
+			res = -errno;
+			break;
+		}
+	}
+	report_later(ep, op, res);
+	return 0;
+}
+
 /* Runs the op's syscall now that its direction may be ready. */
 static void progress(struct rg__epoll *ep, struct rg__io_op *op)
 {
@@ -218,12 +257,18 @@ static void progress(struct rg__epoll *ep, struct rg__io_op *op)
 		if (e->writable)
 			do_connect(ep, op);
 		break;
+	case RG__IO_POLL_OUT:
+		if (e->writable)
+			do_poll_out(ep, op);
+		break;
 	}
 }
 
 static int epoll_start(struct rg__io *io, struct rg__io_op *op)
 {
 	struct rg__epoll *ep = to_epoll(io);
+	if (op->kind == RG__IO_WRITE)
+		return op->fd < 0 ? -EBADF : do_write(ep, op);
 	struct rg__epfd *e = op->fd >= 0 ? slot(ep, op->fd) : NULL;
 	if (!e)
 		return op->fd < 0 ? -EBADF : -ENOMEM;
@@ -261,6 +306,8 @@ static int epoll_start(struct rg__io *io, struct rg__io_op *op)
 static void epoll_cancel(struct rg__io *io, struct rg__io_op *op)
 {
 	struct rg__epoll *ep = to_epoll(io);
+	if (op->kind == RG__IO_WRITE)
+		return; /* done already: its result is on the todo list */
 	if (op->flags & RG__EP_STARVED) {
 		for (struct rg__io_op **p = &ep->starved; *p; p = &(*p)->next) {
 			if (*p == op) {

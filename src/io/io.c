@@ -92,6 +92,22 @@ int rg__io_connect(struct rg__io *io, struct rg__io_op *op, int fd,
 	return start(io, op, RG__IO_CONNECT, fd);
 }
 
+int rg__io_poll_out(struct rg__io *io, struct rg__io_op *op, int fd,
+		    rg__io_done_fn *done)
+{
+	op->done = done;
+	return start(io, op, RG__IO_POLL_OUT, fd);
+}
+
+int rg__io_write(struct rg__io *io, struct rg__io_op *op, int fd,
+		 const char *buf, uint32_t len, rg__io_done_fn *done)
+{
+	op->done = done;
+	op->out = buf;
+	op->len = len;
+	return start(io, op, RG__IO_WRITE, fd);
+}
+
 void rg__io_cancel(struct rg__io *io, struct rg__io_op *op)
 {
 	if (op->kind != RG__IO_NONE && !(op->flags & RG__IO_F_CANCELLED)) {

@@ -31,11 +31,13 @@ typedef void rg__io_recv_fn(struct rg__io_op *op, char *buf, int res);
 
 enum rg__io_kind {
 	RG__IO_NONE,
-	RG__IO_ACCEPT,	/* multishot: one callback per accepted fd */
-	RG__IO_RECV,	/* multishot into lent buffers */
-	RG__IO_READ,	/* one read into the caller's buffer */
-	RG__IO_SEND,	/* completes when every byte is sent, or on error */
-	RG__IO_CONNECT, /* one connect */
+	RG__IO_ACCEPT,	 /* multishot: one callback per accepted fd */
+	RG__IO_RECV,	 /* multishot into lent buffers */
+	RG__IO_READ,	 /* one read into the caller's buffer */
+	RG__IO_SEND,	 /* completes when every byte is sent, or on error */
+	RG__IO_CONNECT,	 /* one connect */
+	RG__IO_POLL_OUT, /* once, when the socket can take more bytes */
+	RG__IO_WRITE,	 /* every byte to a regular file, at its end */
 };
 
 struct rg__io_op {
@@ -49,7 +51,7 @@ struct rg__io_op {
 	uint32_t len, off; /* READ/SEND: length and progress */
 	int32_t res;	   /* backend's own: a result waiting to be reported */
 	union {
-		const char *out;	     /* SEND */
+		const char *out;	     /* SEND, WRITE */
 		char *in;		     /* READ */
 		const struct sockaddr *addr; /* CONNECT */
 	};
@@ -80,8 +82,10 @@ void rg__io_destroy(struct rg__io *io);
 /* "io_uring" or "epoll". */
 const char *rg__io_backend_name(const struct rg__io *io);
 
-/* Flags for socket(2)/accept4(2) of sockets this backend drives:
- * SOCK_NONBLOCK for epoll, none for io_uring (which polls for itself). */
+/* Flags for socket(2) of sockets this backend drives: SOCK_NONBLOCK on
+ * both (io_uring's socket operations poll for themselves either way, and
+ * a non-blocking socket lets a caller try sendfile(2) and fall back to
+ * rg__io_poll_out). Accepted sockets get it too. */
 int rg__io_socket_flags(const struct rg__io *io);
 
 /* Starting an operation: 0, or -errno if it could not be queued (the
@@ -98,6 +102,18 @@ int rg__io_send(struct rg__io *io, struct rg__io_op *op, int fd,
 int rg__io_connect(struct rg__io *io, struct rg__io_op *op, int fd,
 		   const struct sockaddr *addr, socklen_t addrlen,
 		   rg__io_done_fn *done);
+
+/* Completes once `fd` is writable: res > 0 (the poll(2) events: POLLOUT,
+ * or POLLERR/POLLHUP, which the next write reports), or -errno. Meant for
+ * a caller whose write on a non-blocking socket just failed with EAGAIN. */
+int rg__io_poll_out(struct rg__io *io, struct rg__io_op *op, int fd,
+		    rg__io_done_fn *done);
+/* Writes buf[0, len) to a regular file opened with O_APPEND, at its end
+ * (a short write is continued): res == len, or -errno. epoll cannot poll
+ * a regular file, so that backend writes synchronously in the call and
+ * reports from the next rg__io_wait; `buf` must stay put until then. */
+int rg__io_write(struct rg__io *io, struct rg__io_op *op, int fd,
+		 const char *buf, uint32_t len, rg__io_done_fn *done);
 
 /* Asks an operation to end early: its callback follows with -ECANCELED
  * (or with its result, if it completed first). */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <liburing.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ static int arm(struct rg__uring *u, struct rg__io_op *op)
 	switch (op->kind) {
 	case RG__IO_ACCEPT:
 		io_uring_prep_multishot_accept(sqe, op->fd, NULL, NULL,
-					       SOCK_CLOEXEC);
+					       SOCK_CLOEXEC | SOCK_NONBLOCK);
 		break;
 	case RG__IO_RECV:
 		io_uring_prep_recv_multishot(sqe, op->fd, NULL, 0, 0);
@@ -73,6 +74,13 @@ static int arm(struct rg__uring *u, struct rg__io_op *op)
 		break;
 	case RG__IO_CONNECT:
 		io_uring_prep_connect(sqe, op->fd, op->addr, op->len);
+		break;
+	case RG__IO_POLL_OUT:
+		io_uring_prep_poll_add(sqe, op->fd, POLLOUT);
+		break;
+	case RG__IO_WRITE:
+		io_uring_prep_write(sqe, op->fd, op->out + op->off,
+				    op->len - op->off, (uint64_t)-1);
 		break;
 	default:
 		return -EINVAL;
@@ -164,6 +172,7 @@ static void on_cqe(struct rg__uring *u, struct rg__io_op *op, int res,
 			rearm(u, op);
 		return;
 	case RG__IO_SEND:
+	case RG__IO_WRITE:
 		if (res > 0) {
 			op->off += (uint32_t)res;
 			if (op->off < op->len) {
@@ -171,6 +180,10 @@ static void on_cqe(struct rg__uring *u, struct rg__io_op *op, int res,
 				return;
 			}
 			res = (int)op->len;
+		} else if (res == 0 && op->off < op->len) {
+			/* A file that takes nothing (a full device) would
+			 * loop forever. */
+			res = op->kind == RG__IO_WRITE ? -EIO : -EPIPE;
 		}
 		finish(op, res);
 		return;
@@ -354,7 +367,8 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 				  .slab = cfg->slab,
 				  .buf_size = cfg->buffer_size,
 				  .woke = cfg->woke,
-				  .woke_arg = cfg->woke_arg};
+				  .woke_arg = cfg->woke_arg,
+				  .sock_flags = SOCK_NONBLOCK};
 	u->lent = -1;
 	unsigned entries = cfg->entries ? cfg->entries : 256;
 	/* Multishot operations post many completions per submission: give

@@ -84,6 +84,14 @@ struct rg_arena *rg_arena_create(struct rg_pool *blocks,
 	return a;
 }
 
+void rg_arena_set_spill(struct rg_arena *a, size_t bytes)
+{
+	/* What a fresh chained block can hold, its header and alignment
+	 * slack aside: anything larger must go to the heap anyway. */
+	size_t cap = a->block_size - sizeof(struct rg__block) - 16;
+	a->spill_above = bytes < cap ? bytes : cap;
+}
+
 static void *alloc_failed(struct rg_arena *a)
 {
 	if (a->stats)

@@ -118,6 +118,15 @@ static inline int start_with(void **state, const char *const extra[])
 		return 0; /* the test skips, saying why */
 	const char *args[32];
 	int n = 0;
+	/* One worker, unless the test says otherwise or its configuration
+	 * file does (-w would override the file). */
+	bool file = false;
+	for (int i = 0; extra && extra[i]; i++)
+		file |= !strcmp(extra[i], "-c");
+	if (!file) {
+		args[n++] = "-w";
+		args[n++] = "1";
+	}
 	args[n++] = "--io";
 	args[n++] = f->be->name;
 	if (have_data()) {

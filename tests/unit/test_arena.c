@@ -290,6 +290,32 @@ static void skips_blocks_that_keep_failing(void **state)
 	assert_true(i >= EXTRA - 8);
 }
 
+/* rg_arena_set_spill (large_alloc_spill): raised, allocations up to a
+ * block's room chain blocks from the pool instead of calling the heap;
+ * capped, a block-sized one still spills; lowered, small ones spill. */
+static void spill_threshold_is_settable(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t account = f->account.reserved;
+	rg_arena_set_spill(f->arena, 1 << 20);
+	char *a = rg_arena_alloc(f->arena, 3 * QUARTER);
+	char *b = rg_arena_alloc(f->arena, 3 * QUARTER); /* a second block */
+	assert_true(in_block(a, f->arena) && b && !in_block(b, f->arena));
+	assert_int_equal(f->account.reserved, account); /* no heap */
+	assert_non_null(rg_arena_alloc(f->arena, BLOCK)); /* above the cap */
+	assert_int_equal(f->account.reserved, account + BLOCK);
+	rg_arena_reset(f->arena);
+	assert_int_equal(f->stats.spills, 1);
+	assert_int_equal(f->stats.extra_blocks, 1);
+
+	rg_arena_set_spill(f->arena, 64);
+	char *c = rg_arena_alloc(f->arena, 65);
+	assert_false(in_block(c, f->arena));
+	assert_true(in_block(rg_arena_alloc(f->arena, 64), f->arena));
+	rg_arena_reset(f->arena);
+	assert_int_equal(f->stats.spills, 2);
+}
+
 static void large_allocations_spill_to_heap(void **state)
 {
 	struct fixture *f = *state;
@@ -602,6 +628,7 @@ int main(void)
 	    T(chains_blocks_when_full),
 	    T(skips_blocks_that_keep_failing),
 	    T(large_allocations_spill_to_heap),
+	    T(spill_threshold_is_settable),
 	    T(cleanups_run_lifo_once),
 	    T(reset_keeps_first_block),
 	    T(million_lifecycles_do_not_grow),

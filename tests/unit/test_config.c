@@ -48,7 +48,6 @@ static void test_reference_file(void **state)
 	    "root = \"/srv/www\"   # served files\n"
 	    "io_backend = \"epoll\"\n"
 	    "backlog = 1_024\n"
-	    "reuse_port = true\n"
 	    "header_timeout = \"5s\"\n"
 	    "body_timeout = 15000\n"
 	    "keepalive_timeout = \"250ms\"\n"
@@ -56,7 +55,12 @@ static void test_reference_file(void **state)
 	    "max_body_size = \"8MiB\"\n"
 	    "max_request_line = \"4KiB\"\n"
 	    "max_headers = 64\n"
+	    "shutdown_timeout = \"3s\"\n"
 	    "\n"
+	    "[static]\n"
+	    "index = \"home.html\"\n"
+	    "precompressed = false\n"
+	    "open_file_cache = 0\n"
 	    "[memory]\n"
 	    "request_arena_size = \"16KiB\"\n"
 	    "max_connections = 20_000\n"
@@ -75,12 +79,15 @@ static void test_reference_file(void **state)
 	    "level = \"debug\"\n";
 	struct rg__config_file c;
 	assert_int_equal(parse(&c, text), 0);
-	assert_string_equal(c.server.host, "127.0.0.1");
-	assert_int_equal(c.server.port, 9090);
+	assert_string_equal(c.listen[0].host, "127.0.0.1");
+	assert_int_equal(c.listen[0].port, 9090);
 	assert_string_equal(c.root, "/srv/www");
+	assert_int_equal(c.server.shutdown_timeout_ms, 3000);
+	assert_string_equal(c.index, "home.html");
+	assert_false(c.precompressed);
+	assert_int_equal(c.open_file_cache, 0);
 	assert_int_equal(c.server.io_backend, RG_IO_EPOLL);
 	assert_int_equal(c.server.backlog, 1024);
-	assert_true(c.server.reuse_port);
 	assert_int_equal(c.server.header_timeout_ms, 5000);
 	assert_int_equal(c.server.body_timeout_ms, 15000);
 	assert_int_equal(c.server.keepalive_timeout_ms, 250);
@@ -92,8 +99,8 @@ static void test_reference_file(void **state)
 	assert_int_equal(c.server.max_connections, 20000);
 	assert_int_equal(c.server.connection_buffer_size, 131072);
 	assert_int_equal(c.server.header_buffer_size, 32768);
-	assert_int_equal(c.small_alloc_threshold, 512);
-	assert_int_equal(c.large_alloc_spill, 32768);
+	assert_int_equal(c.server.small_alloc_threshold, 512);
+	assert_int_equal(c.server.large_alloc_spill, 32768);
 	assert_int_equal(c.server.memory_limit, 2ULL << 30);
 	assert_int_equal(c.workers, 4);
 	assert_int_equal(c.server.coroutine_stack_size, 128 * 1024);
@@ -101,10 +108,10 @@ static void test_reference_file(void **state)
 	assert_string_equal(c.access_log,
 			    "/var/log/ringlet/access \"a\"\xc3\xa9.log");
 	assert_string_equal(c.error_log, "/var/log/ringlet/error.log");
-	assert_int_equal(c.log_level, RG__LOG_DEBUG);
+	assert_int_equal(c.log_level, RG_LOG_DEBUG);
 	rg__config_file_free(&c);
 	assert_null(c.strings);
-	assert_null(c.root);
+	assert_string_equal(c.root, ".");
 }
 
 static void test_defaults(void **state)
@@ -114,25 +121,54 @@ static void test_defaults(void **state)
 	struct rg_server_config d;
 	rg_server_config_init(&d);
 	assert_int_equal(parse(&c, ""), 0);
-	assert_string_equal(c.server.host, d.host);
-	assert_int_equal(c.server.port, d.port);
-	assert_memory_equal(
-	    &c.server.max_connections, &d.max_connections,
-	    sizeof(d) - offsetof(struct rg_server_config, max_connections));
-	assert_null(c.root);
+	assert_int_equal(c.nlisten, 1);
+	assert_string_equal(c.listen[0].host, "0.0.0.0");
+	assert_int_equal(c.listen[0].port, 8080);
+	/* field by field: padding bytes need not match */
+#define SAME(field) assert_true(c.server.field == d.field)
+	SAME(backlog);
+	SAME(reuse_port);
+	SAME(io_backend);
+	SAME(max_connections);
+	SAME(request_arena_size);
+	SAME(large_alloc_spill);
+	SAME(small_alloc_threshold);
+	SAME(coroutine_stack_size);
+	SAME(max_coroutines);
+	SAME(header_buffer_size);
+	SAME(max_request_line);
+	SAME(max_headers);
+	SAME(max_body_size);
+	SAME(connection_buffer_size);
+	SAME(header_timeout_ms);
+	SAME(body_timeout_ms);
+	SAME(keepalive_timeout_ms);
+	SAME(write_timeout_ms);
+	SAME(memory_limit);
+	SAME(shutdown_timeout_ms);
+	SAME(listen_fds);
+	SAME(nlisten_fds);
+	SAME(access_log);
+	SAME(stats_board);
+#undef SAME
+	assert_string_equal(c.root, ".");
+	assert_string_equal(c.index, "index.html");
+	assert_true(c.precompressed);
+	assert_int_equal(c.open_file_cache, 64);
+	assert_int_equal(c.server.shutdown_timeout_ms, 10000);
 	assert_int_equal(c.workers, 0);
-	assert_int_equal(c.small_alloc_threshold, 256);
-	assert_int_equal(c.large_alloc_spill, 16384);
+	assert_int_equal(c.server.small_alloc_threshold, 256);
+	assert_int_equal(c.server.large_alloc_spill, 16384);
 	assert_null(c.access_log);
 	assert_null(c.error_log);
-	assert_int_equal(c.log_level, RG__LOG_INFO);
+	assert_int_equal(c.log_level, RG_LOG_INFO);
 	rg__config_file_free(&c);
 
 	/* only comments, blank lines, empty tables and CRLF: still defaults */
 	assert_int_equal(parse(&c, "# a comment\n\n   \t\n[server] # x\r\n"
 				   "  # indented comment\n[log]\n"),
 			 0);
-	assert_int_equal(c.server.port, d.port);
+	assert_int_equal(c.listen[0].port, 8080);
 	rg__config_file_free(&c);
 }
 
@@ -150,7 +186,7 @@ static void test_comments_and_values(void **state)
 	assert_int_equal(c.workers, 0);
 	assert_int_equal(c.server.coroutine_stack_size, 32768);
 	assert_null(c.access_log);
-	assert_int_equal(c.log_level, RG__LOG_WARN);
+	assert_int_equal(c.log_level, RG_LOG_WARN);
 	rg__config_file_free(&c);
 }
 
@@ -159,22 +195,47 @@ static void test_listen(void **state)
 	(void)state;
 	struct rg__config_file c;
 	assert_int_equal(parse(&c, "[server]\nlisten = \"[::1]:8443\"\n"), 0);
-	assert_string_equal(c.server.host, "::1");
-	assert_int_equal(c.server.port, 8443);
+	assert_string_equal(c.listen[0].host, "::1");
+	assert_int_equal(c.listen[0].port, 8443);
 	rg__config_file_free(&c);
 	assert_int_equal(parse(&c, "[server]\nlisten = \"[::]:0\"\n"), 0);
-	assert_string_equal(c.server.host, "::");
-	assert_int_equal(c.server.port, 0);
+	assert_string_equal(c.listen[0].host, "::");
+	assert_int_equal(c.listen[0].port, 0);
 	rg__config_file_free(&c);
 	assert_int_equal(parse(&c, "[server]\nlisten = \":80\"\n"), 0);
-	assert_string_equal(c.server.host, "0.0.0.0");
-	assert_int_equal(c.server.port, 80);
+	assert_string_equal(c.listen[0].host, "0.0.0.0");
+	assert_int_equal(c.listen[0].port, 80);
 	rg__config_file_free(&c);
+	/* IPv4 and IPv6 side by side */
+	assert_int_equal(
+	    parse(&c, "[server]\nlisten = [\"0.0.0.0:80\", \"[::]:80\", "
+		      "\"127.0.0.1:81\"]\n"),
+	    0);
+	assert_int_equal(c.nlisten, 3);
+	assert_string_equal(c.listen[1].host, "::");
+	assert_int_equal(c.listen[1].port, 80);
+	assert_string_equal(c.listen[2].host, "127.0.0.1");
+	assert_int_equal(c.listen[2].port, 81);
+	rg__config_file_free(&c);
+	expect_error("[server]\nlisten = []\n", "t.toml:2: ",
+		     "at least one address");
+	expect_error("[server]\nlisten = [\":80\", \"0.0.0.0:80\"]\n",
+		     "t.toml:2: ", "listen address 0.0.0.0:80 given twice");
+	expect_error("[server]\nlisten = [\"[::]:80\", \"[0::0]:80\"]\n",
+		     "t.toml:2: ", "listen address [0::0]:80 given twice");
+	/* port 0 twice: two sockets, two ports */
+	assert_int_equal(
+	    parse(&c, "[server]\nlisten = [\"[::1]:0\", \"[::1]:0\"]\n"), 0);
+	rg__config_file_free(&c);
+	expect_error("[server]\nlisten = [\":80\", \"x\"]\n", "t.toml:2: ",
+		     "bad listen address");
+	expect_error("[server]\nlisten = 80\n", "t.toml:2: ",
+		     "listen must be a string or an array of strings");
 
 	static const char *const bad[] = {
 	    "::1:80",	    "[::1]80",	  "[::1",
 	    "127.0.0.1",    "127.0.0.1:", "127.0.0.1:65536",
-	    "localhost:80", "1.2.3.4:8x", "[1.2.3.4]:80",
+	    "localhost:80", "1.2.3.4:8x", "[1.2.3.4]:80", "[]:80",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[128];
@@ -217,10 +278,16 @@ static void test_wrong_type(void **state)
 		     "max_connections must be an integer, not a string");
 	expect_error("[server]\nroot = 1\n",
 		     "t.toml:2: ", "root must be a string");
-	expect_error("[server]\nreuse_port = \"yes\"\n",
-		     "t.toml:2: ", "reuse_port must be a boolean");
+	expect_error("[server]\nreuse_port = true\n", "t.toml:2: ",
+		     "unknown key 'reuse_port'"); /* the master's business */
 	expect_error("[server]\nroot = [\"a\", \"b\"]\n",
 		     "t.toml:2: ", "not an array");
+	expect_error("[static]\nprecompressed = 1\n",
+		     "t.toml:2: ", "precompressed must be a boolean");
+	expect_error("[log]\nerror_log = \"off\"\n",
+		     "t.toml:2: ", "error_log cannot be \"off\"");
+	expect_error("[server]\nshutdown_timeout = true\n",
+		     "t.toml:2: ", "shutdown_timeout must be an integer");
 	expect_error("[performance]\nworkers = true\n",
 		     "t.toml:2: ", "workers must be an integer or \"auto\"");
 	expect_error("[performance]\nworkers = \"many\"\n",
@@ -267,6 +334,8 @@ static void test_out_of_range(void **state)
 		     "t.toml:2: ", "workers must be between 1 and 1024");
 	/* cross-field: the request line has to fit in the header buffer */
 	expect_error("[server]\nmax_request_line = \"64KiB\"\n",
+		     "t.toml:2: ", "exceeds header_buffer_size");
+	expect_error("[memory]\nheader_buffer_size = \"4KiB\"\n\n",
 		     "t.toml:2: ", "exceeds header_buffer_size");
 }
 

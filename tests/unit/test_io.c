@@ -1,5 +1,6 @@
 /* test_io.c: both io backends through one scenario: multishot accept, receive
- * into lent buffers, keep and free, send, connect, read, cancel, close. */
+ * into lent buffers, keep and free, send, connect, read, cancel, close; and
+ * waiting for a full socket to drain (poll out), appending to a file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +9,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -311,6 +314,160 @@ static void connect_read_cancel(void **state)
 	rg__io_wait(env->io, 0);
 }
 
+/* A connected pair: `*srv` (non-blocking, driven by the io layer) and the
+ * blocking peer returned. */
+static int pair(struct env *env, int *srv)
+{
+	int fd = client(env);
+	*srv = accept4(env->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(*srv >= 0);
+	return fd;
+}
+
+/* Sends into `fd` until the kernel takes no more; returns the bytes. */
+static size_t fill(int fd)
+{
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	static char junk[65536];
+	size_t total = 0;
+	for (;;) {
+		ssize_t n = send(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			return total;
+		}
+		total += (size_t)n;
+	}
+}
+
+static void poll_out(void **state)
+{
+	struct env *env = need(state);
+	int srv, peer = pair(env, &srv);
+	struct rg__io_op op = {0};
+
+	/* Writable at once: reported from the wait, not from the call. */
+	got = 0;
+	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	assert_int_equal(got, 0);
+	spin_until(env, &got);
+	assert_true(got_res > 0 && (got_res & POLLOUT));
+	assert_int_equal(op.kind, RG__IO_NONE);
+
+	/* Full: nothing until the peer reads, then exactly one report. */
+	int small = 4096;
+	setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	size_t sent = fill(srv);
+	got = 0;
+	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	for (int i = 0; i < 10; i++)
+		rg__io_wait(env->io, 5);
+	assert_int_equal(got, 0);
+	static char sink[65536];
+	size_t drained = 0;
+	while (drained < sent && !got) {
+		ssize_t n = recv(peer, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n > 0)
+			drained += (size_t)n;
+		rg__io_wait(env->io, 5);
+	}
+	spin_until(env, &got);
+	assert_true(got_res & POLLOUT);
+	got = 0;
+	for (int i = 0; i < 5; i++)
+		rg__io_wait(env->io, 5);
+	assert_int_equal(got, 0);
+
+	/* Cancelled while waiting: -ECANCELED, once. */
+	while (recv(peer, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	fill(srv);
+	got = 0;
+	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	rg__io_wait(env->io, 0);
+	rg__io_cancel(env->io, &op);
+	spin_until(env, &got);
+	assert_int_equal(got_res, -ECANCELED);
+
+	/* Closing the socket ends a waiting poll. */
+	got = 0;
+	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	rg__io_wait(env->io, 0);
+	rg__io_close(env->io, srv);
+	spin_until(env, &got);
+	assert_int_equal(got_res, -ECANCELED);
+	got = 0;
+	for (int i = 0; i < 5; i++)
+		rg__io_wait(env->io, 5);
+	assert_int_equal(got, 0);
+	close(peer);
+}
+
+static void write_file(void **state)
+{
+	struct env *env = need(state);
+	char path[] = "/tmp/rg-test-io-XXXXXX";
+	int tmp = mkstemp(path);
+	assert_true(tmp >= 0);
+	close(tmp);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	struct rg__io_op op = {0};
+
+	static const char *const lines[] = {"first line\n", "second\n",
+					    "third and last\n"};
+	size_t total = 0;
+	for (int i = 0; i < 3; i++) {
+		uint32_t n = (uint32_t)strlen(lines[i]);
+		got = 0;
+		assert_int_equal(
+		    rg__io_write(env->io, &op, fd, lines[i], n, on_done), 0);
+		assert_int_equal(got, 0); /* never from inside the call */
+		spin_until(env, &got);
+		assert_int_equal(got_res, (int)n);
+		total += n;
+	}
+	/* A large write goes out whole, whatever the pieces. */
+	static char big[1 << 20];
+	memset(big, 'x', sizeof(big));
+	got = 0;
+	assert_int_equal(
+	    rg__io_write(env->io, &op, fd, big, sizeof(big), on_done), 0);
+	spin_until(env, &got);
+	assert_int_equal(got_res, (int)sizeof(big));
+	total += sizeof(big);
+
+	/* A write cancelled after it started reports its result or
+	 * -ECANCELED, exactly once. */
+	got = 0;
+	assert_int_equal(rg__io_write(env->io, &op, fd, "z\n", 2, on_done), 0);
+	rg__io_cancel(env->io, &op);
+	spin_until(env, &got);
+	assert_true(got_res == 2 || got_res == -ECANCELED);
+	if (got_res == 2)
+		total += 2;
+	got = 0;
+	for (int i = 0; i < 5; i++)
+		rg__io_wait(env->io, 5);
+	assert_int_equal(got, 0);
+	close(fd);
+
+	char head[64];
+	int rfd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(read(rfd, head, 33), 33);
+	assert_memory_equal(head, "first line\nsecond\nthird and last\n", 33);
+	assert_int_equal(lseek(rfd, 0, SEEK_END), (off_t)total);
+
+	/* Errors come back as -errno: a descriptor open for reading only. */
+	got = 0;
+	assert_int_equal(rg__io_write(env->io, &op, rfd, "q", 1, on_done), 0);
+	spin_until(env, &got);
+	assert_int_equal(got_res, -EBADF);
+	close(rfd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +477,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(echo_many, setup_epoll, teardown),
 	    cmocka_unit_test_setup_teardown(connect_read_cancel, setup_epoll,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(poll_out, setup_uring, teardown),
+	    cmocka_unit_test_setup_teardown(poll_out, setup_epoll, teardown),
+	    cmocka_unit_test_setup_teardown(write_file, setup_uring, teardown),
+	    cmocka_unit_test_setup_teardown(write_file, setup_epoll, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
