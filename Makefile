@@ -44,15 +44,15 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
-.PHONY: all deps lib unit server http test run bench bench-servers install \
-	clean format
+.PHONY: all deps lib unit server http test run bench bench-quick \
+	bench-servers bench-bins bench-tools install clean format
 all: lib
 
 # Every Debian package the build, tests, fuzzers and benchmarks use.
 PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    liburing-dev libcmocka-dev libjemalloc-dev libmimalloc-dev \
 	    libh2o-dev node-llhttp curl ca-certificates \
-	    nginx-light h2o wrk
+	    nginx-light h2o wrk gnuplot-nox
 deps:
 	@dpkg -s $(PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -163,17 +163,42 @@ $(B)/bench/parse: bench/parse.c $(B)/libringlet.a $(LLHTTP_OBJ)
 	    -MMD -MP $< -o $@ $(LDFLAGS) $(LLHTTP_OBJ) $(B)/libringlet.a \
 	    $(PICO_LIB) $(LIBS)
 
-bench: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond $(B)/bench/coro
-	$(B)/bench/alloc
-	$(B)/bench/parse
-	$(B)/bench/respond
-	$(B)/bench/coro
+# bench/server.sh's tools, standalone (they link nothing of ringlet's):
+# the idle-connection holder and the LD_PRELOAD allocation counter with
+# its reader.
+BENCH_TOOL_FLAGS := -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
+$(B)/bench/idle: bench/idle.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_TOOL_FLAGS) -o $@ $<
 
-# ringlet against nginx and h2o on this machine, in the same run: wrk
-# throughput, memory per idle connection, allocator calls per request
-# (bench/server.sh says how; it builds what it needs and installs nothing).
-bench-servers:
-	BUILD=$(BUILD) bench/server.sh
+$(B)/bench/alloc_count.so: bench/alloc_count.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_TOOL_FLAGS) -fPIC -shared -pthread -o $@ $< -ldl
+
+$(B)/bench/alloc_count: bench/alloc_count.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_TOOL_FLAGS) -DALLOC_COUNT_READER -o $@ $<
+
+bench-tools: $(B)/bench/idle $(B)/bench/alloc_count.so $(B)/bench/alloc_count
+bench-bins: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond \
+	$(B)/bench/coro bench-tools
+
+# The whole picture in one command: the micro-benchmarks, then ringlet
+# against nginx and h2o on this machine in the same run (wrk scenarios,
+# idle memory, allocator calls, a soak), written to bench/results/latest.md
+# with charts. bench/run.sh says how; about 8 minutes on 2 cores.
+# bench-quick: one short round, to bench/results/quick.md, in under a
+# minute: proves the harness works, its timings mean nothing.
+# bench-servers: the servers alone, to bench/results/servers.md.
+bench: deps
+	BUILD=$(BUILD) BENCH_COMMAND='make bench' bench/run.sh full
+
+bench-quick: deps
+	BUILD=$(BUILD) BENCH_COMMAND='make bench-quick' bench/run.sh quick
+
+bench-servers: deps
+	BUILD=$(BUILD) BENCH_COMMAND='make bench-servers' MICRO=0 OUT=servers \
+	    bench/run.sh full
 
 # The demo server on port 8080, on the shared HttpArena data.
 run: $(B)/ringlet

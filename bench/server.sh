@@ -1,57 +1,83 @@
 #!/usr/bin/env bash
 # bench/server.sh: ringlet's demo server against nginx and h2o on this
-# machine, in the same run, one worker each, answering GET /plaintext.
+# machine, in the same run, one worker each (ringlet -w 1 and nginx
+# worker_processes 1 are measured in their worker process; h2o's
+# num-threads 1 in its one process). Raw results go to RAW as TSV files;
+# bench/report.sh turns them into markdown and charts, bench/run.sh (what
+# `make bench` runs) does both.
 #
-# Three phases, each on fresh server processes (PHASES picks some):
-#   throughput  wrk -t1 and -t2, CONNECTIONS connections, without and with
-#               PIPELINE-deep pipelining (bench/pipeline.lua); ROUNDS rounds
-#               of DURATION seconds per scenario and server, the servers
-#               interleaved (their order rotates each round); the median
-#               req/s of each, and ringlet's ratio to each peer
+# Phases, each on fresh server processes (PHASES picks some):
+#   throughput  the wrk SCENARIOS, each with -t1 and -t2 (THREADS): ROUNDS
+#               rounds of DURATION seconds per scenario and server, the
+#               servers interleaved (their order rotates each round), after
+#               checking every server's answers (sizes, statuses):
+#                 plaintext  GET /plaintext (13 bytes), 64 connections
+#                 pipelined  the same, PIPELINE requests per write
+#                            (bench/pipeline.lua, TechEmpower's)
+#                 c256       GET /plaintext, 256 connections
+#                 static     the 20 files of $SHARED/data/static (not the
+#                            .br/.gz copies) in rotation, 64 connections
+#                            (bench/static.lua)
+#               For each run: req/s, p50 and p99 latency (wrk --latency),
+#               the measured process's CPU time (utime + stime from
+#               /proc/PID/stat) per request completed.
 #   idle        bench/idle holds IDLE_CONNS keep-alive connections, each
 #               having served one request: resident memory per connection,
 #               then checks every connection and the server still answer;
 #               on a cold server, then on a fresh one warmed up with wrk
 #   alloc       the server under LD_PRELOAD=bench/alloc_count.so: after a
 #               WARMUP-second wrk run, allocator and mmap calls made during
-#               an ALLOC_DURATION-second run (-t1, CONNECTIONS connections)
-#               divided by the requests wrk completed in it (the window
-#               includes wrk opening and closing its connections); nginx's
-#               worker process is counted, h2o's threads together
-# Results are markdown tables on stdout; progress goes to stderr.
+#               an ALLOC_DURATION-second run (-t1, then -t2; 64
+#               connections) divided by the requests wrk completed in it
+#   soak        SOAK_REQUESTS requests against ringlet alone (wrk
+#               -tSOAK_THREADS -cSOAK_CONNECTIONS, SOAK_DEPTH per write,
+#               bench/soak.lua), the worker's VmRSS and the requests it
+#               reports at /stats sampled every second
 #
-# Environment (defaults finish in under 5 minutes):
-#   DURATION=5 ROUNDS=3 WARMUP=2 ALLOC_DURATION=$DURATION CONNECTIONS=64
-#   THREADS="1 2" PIPELINE=16 IDLE_CONNS=10000 PORT_BASE=29080
-#   PHASES="throughput idle alloc" SERVERS="ringlet nginx h2o"
-#   BUILD=build (the Makefile's; ringlet is $BUILD/ringlet, the tools go
-#   to $BUILD/bench/) RINGLET_ARGS="" (more options, e.g. --io epoll)
-#   CC=cc KEEP_TMP=1 (keep the temporary directory: configs, logs, wrk
-#   output) SHARED=../shared (the HttpArena data) NGINX=/usr/sbin/nginx
+# Environment (bench/run.sh sets the full and quick presets):
+#   DURATION=4 ROUNDS=3 WARMUP=2 (0: none) ALLOC_DURATION=$DURATION
+#   THREADS="1 2"
+#   PIPELINE=16 IDLE_CONNS=10000 SOAK_REQUESTS=5000000 SOAK_THREADS=2
+#   SOAK_CONNECTIONS=64 SOAK_DEPTH=1 PORT_BASE=29300
+#   PHASES="throughput idle alloc soak" SCENARIOS="plaintext pipelined
+#   c256 static" SERVERS="ringlet nginx h2o"
+#   RAW=bench/results/raw (created; files in it are replaced)
+#   BUILD=build (ringlet is $BUILD/ringlet, the tools go to $BUILD/bench/)
+#   RINGLET_ARGS="" (more options, e.g. --io epoll) CC=cc KEEP_TMP=1 (keep
+#   the temporary directory: configs, logs, every wrk output)
+#   SHARED=../shared (the HttpArena data) NGINX=/usr/sbin/nginx
 #   H2O=/usr/bin/h2o WRK=wrk
-# Ports: PORT_BASE + 10 * phase + server (29080-29082, 29090-29092,
-# 29100-29102 by default); each must be free.
+# Ports: PORT_BASE + 10 * phase + server (29300-29302, 29310-29312,
+# 29320-29322, 29330 by default); each must be free.
 #
 # Builds ringlet (`make server`) and the tools; installs nothing, and says
 # what is missing. Runs as root (nginx's worker then runs as nobody) or
-# not. Every process it starts is stopped on exit, by pid.
+# not. Every process it starts is stopped on exit or Ctrl-C, by pid.
 set -euo pipefail
 export LC_ALL=C
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+
 SHARED=${SHARED:-$REPO/../shared}
 BUILD=${BUILD:-build}
-DURATION=${DURATION:-5}
+DURATION=${DURATION:-4}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 ALLOC_DURATION=${ALLOC_DURATION:-$DURATION}
-CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1 2}
 PIPELINE=${PIPELINE:-16}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-PORT_BASE=${PORT_BASE:-29080}
-PHASES=${PHASES:-throughput idle alloc}
+SOAK_REQUESTS=${SOAK_REQUESTS:-5000000}
+SOAK_THREADS=${SOAK_THREADS:-2}
+SOAK_CONNECTIONS=${SOAK_CONNECTIONS:-64}
+SOAK_DEPTH=${SOAK_DEPTH:-1}
+PORT_BASE=${PORT_BASE:-29300}
+PHASES=${PHASES:-throughput idle alloc soak}
+SCENARIOS=${SCENARIOS:-plaintext pipelined c256 static}
 SERVERS=${SERVERS:-ringlet nginx h2o}
+RAW=${RAW:-$REPO/bench/results/raw}
 RINGLET_ARGS=${RINGLET_ARGS:-}
 CC=${CC:-cc}
 
@@ -64,16 +90,8 @@ DATA=$SHARED/data/dataset.json
 NGINX=${NGINX:-/usr/sbin/nginx}
 H2O=${H2O:-/usr/bin/h2o}
 WRK=${WRK:-wrk}
-# TechEmpower's plaintext request headers.
-WRK_HEADERS=(-H 'Host: localhost'
-	-H 'Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7'
-	-H 'Connection: keep-alive')
-
-log() { printf '%s\n' "server.sh: $*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+RINGLET=$B/ringlet
+TMP=
 
 # --- checks --------------------------------------------------------------
 
@@ -82,6 +100,7 @@ check_tools() {
 	command -v "$WRK" >/dev/null || missing+=("wrk (apt-get install wrk)")
 	command -v curl >/dev/null || missing+=("curl (apt-get install curl)")
 	command -v make >/dev/null || missing+=("make (apt-get install make)")
+	command -v pgrep >/dev/null || missing+=("pgrep (apt-get install procps)")
 	command -v "$CC" >/dev/null || missing+=("$CC (apt-get install gcc)")
 	for s in $SERVERS; do
 		case $s in
@@ -95,8 +114,14 @@ check_tools() {
 	done
 	for s in $PHASES; do
 		case $s in
-		throughput | idle | alloc) ;;
-		*) die "unknown phase '$s' in PHASES (throughput, idle, alloc)" ;;
+		throughput | idle | alloc | soak) ;;
+		*) die "unknown phase '$s' in PHASES (throughput, idle, alloc, soak)" ;;
+		esac
+	done
+	for s in $SCENARIOS; do
+		case $s in
+		plaintext | pipelined | c256 | static) ;;
+		*) die "unknown scenario '$s' in SCENARIOS (plaintext, pipelined, c256, static)" ;;
 		esac
 	done
 	[[ -d $STATIC && -f $DATA ]] ||
@@ -106,11 +131,15 @@ check_tools() {
 		printf '  %s\n' "${missing[@]}" >&2
 		exit 1
 	fi
-	for v in DURATION ROUNDS WARMUP ALLOC_DURATION CONNECTIONS PIPELINE \
-		IDLE_CONNS PORT_BASE; do
+	[[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be 0 or more seconds, not '$WARMUP'"
+	for v in DURATION ROUNDS ALLOC_DURATION PIPELINE IDLE_CONNS \
+		SOAK_REQUESTS SOAK_THREADS SOAK_CONNECTIONS SOAK_DEPTH PORT_BASE; do
 		[[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] ||
 			die "$v must be a positive integer, not '${!v}'"
 	done
+	mapfile -t STATIC_FILES < <(find "$STATIC" -maxdepth 1 -type f \
+		! -name '*.br' ! -name '*.gz' -printf '%f\n' | sort)
+	((${#STATIC_FILES[@]})) || die "no files in $STATIC"
 }
 
 # CONN_LIMIT is each server's connection limit (ringlet --max-connections, nginx
@@ -119,7 +148,7 @@ check_tools() {
 # ones to make room ("worker_connections are not enough").
 # Servers and the idle client each hold IDLE_CONNS sockets.
 raise_fd_limit() {
-	CONN_LIMIT=$((IDLE_CONNS + IDLE_CONNS / 8 + 100))
+	CONN_LIMIT=$((IDLE_CONNS + IDLE_CONNS / 8 + 300))
 	local want=$((CONN_LIMIT + 1024)) have
 	ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 	have=$(ulimit -n)
@@ -129,329 +158,221 @@ raise_fd_limit() {
 	NOFILE=$have
 }
 
-# --- building ------------------------------------------------------------
-
 build() {
-	log "building ringlet (make server BUILD=$BUILD) and the tools"
-	make -s -C "$REPO" server BUILD="$BUILD" >&2
-	RINGLET=$B/ringlet
-	mkdir -p "$B/bench"
-	local flags=(-std=c17 -O2 -g -Wall -Wextra -Werror)
-	"$CC" "${flags[@]}" -o "$B/bench/idle" "$REPO/bench/idle.c"
-	"$CC" "${flags[@]}" -fPIC -shared -pthread \
-		-o "$B/bench/alloc_count.so" "$REPO/bench/alloc_count.c" -ldl
-	"$CC" "${flags[@]}" -DALLOC_COUNT_READER \
-		-o "$B/bench/alloc_count" "$REPO/bench/alloc_count.c"
+	log "building ringlet and the tools (make server bench-tools BUILD=$BUILD)"
+	make -s -C "$REPO" server bench-tools FLAVOUR=release BUILD="$BUILD" CC="$CC" >&2
 }
 
-# --- processes -----------------------------------------------------------
+# --- throughput ----------------------------------------------------------
 
-TMP=
-declare -A MAIN_PID=() # server -> the pid started, until stopped
-declare -A KIDS=()     # server -> its child processes once it answered
-declare -A WORK_PID=() # server -> the pid that serves requests (measured)
-declare -A DIR=()      # server -> its instance's directory (config, logs)
-declare -a NOTES=()    # printed under the tables
-
-# TERM, up to 5 s for each to go, then KILL.
-stop_pids() {
-	local pid i
-	for pid in "$@"; do
-		kill -TERM "$pid" 2>/dev/null || continue
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+# What each server answers, before anything is timed: a server answering
+# 404 would look fast. /plaintext: bytes and header names (plaintext.tsv);
+# /static/: status and size of each file against the file (static.tsv).
+# A server that fails the static check is left out of that scenario.
+declare -A STATIC_OK=()
+check_answers() {
+	local s url bytes names f code size got want ok n
+	printf 'server\tbytes\theaders\n' >"$RAW/plaintext.tsv"
+	printf 'server\tfiles_ok\tfiles\tbytes_expected\tbytes_received\tstatuses\n' \
+		>"$RAW/static.tsv"
+	for s in $SERVERS; do
+		url=http://127.0.0.1:$(port_of 0 "$s")
+		bytes=$(curl -s -o /dev/null -w '%{size_header} %{size_download}' \
+			"$url/plaintext")
+		names=$(curl -si "$url/plaintext" | tr -d '\r' | sed -n '2,/^$/p' |
+			grep . | cut -d: -f1 | paste -sd, - | sed 's/,/, /g')
+		printf '%s\t%s\t%s\n' "$s" "$((${bytes% *} + ${bytes#* }))" "$names" \
+			>>"$RAW/plaintext.tsv"
+		ok=0 n=0 got=0 want=0
+		declare -A codes=()
+		for f in "${STATIC_FILES[@]}"; do
+			read -r code size < <(curl -s -o /dev/null \
+				-w '%{http_code} %{size_download}\n' "$url/static/$f")
+			n=$((n + 1))
+			codes[$code]=$((${codes[$code]:-0} + 1))
+			want=$((want + $(stat -c %s "$STATIC/$f")))
+			got=$((got + size))
+			[[ $code == 200 && $size == "$(stat -c %s "$STATIC/$f")" ]] &&
+				ok=$((ok + 1))
 		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-}
-
-# The main process first: nginx's master stops its worker, h2o's helper
-# leaves when its pipe closes; what remains is ended by pid.
-stop_server() {
-	[[ -n ${MAIN_PID[$1]:-} ]] || return 0
-	# shellcheck disable=SC2086 # KIDS holds a list of pids
-	stop_pids "${MAIN_PID[$1]}" ${KIDS[$1]:-}
-	unset "MAIN_PID[$1]" "KIDS[$1]"
-	# nginx warns of what skews a run (connections reused, limits).
-	local f=${DIR[$1]}/nginx-error.log line
-	[[ -f $f ]] || return 0
-	while read -r line; do
-		NOTES+=("nginx ${DIR[$1]##*-}: $line")
-	done < <(grep -E '\[(warn|error|crit|alert|emerg)\]' "$f" |
-		sed -E 's/^.* (\[[a-z]+\]) [0-9#]+: /\1 /' | sort -u | head -n 3)
-}
-
-cleanup() {
-	local s
-	for s in "${!MAIN_PID[@]}"; do stop_server "$s"; done
-	if [[ -n $TMP ]]; then
-		if [[ -n ${KEEP_TMP:-} ]]; then
-			log "kept $TMP"
-		else
-			rm -rf "$TMP"
+		local st=
+		for code in "${!codes[@]}"; do st+="${codes[$code]}x$code "; done
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$ok" "$n" "$want" "$got" \
+			"${st% }" >>"$RAW/static.tsv"
+		unset codes
+		STATIC_OK[$s]=1
+		if ((ok != n)); then
+			STATIC_OK[$s]=0
+			note "$s: only $ok of $n static files came back whole with 200 (${st% }); left out of the static scenario"
 		fi
-	fi
-}
-
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Writes a peer's configuration for an instance on `port` in `dir`.
-write_config() {
-	# h2o as root would switch to nobody (and then cannot write its pid
-	# file); as another user it cannot switch at all.
-	local name=$1 port=$2 dir=$3 user=root
-	((EUID == 0)) || user=
-	sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" \
-		-e "s|@STATIC@|$STATIC|g" -e "s|@NOFILE@|$NOFILE|g" \
-		-e "s|@CONNECTIONS@|$CONN_LIMIT|g" \
-		-e "s|@USER@|$user|g" -e '/^user: *$/d' \
-		"$REPO/bench/peers/$name.conf" >"$dir/$name.conf"
-	if [[ $name == h2o ]]; then
-		printf 'Hello, World!' >"$dir/plaintext"
-		chmod 644 "$dir/plaintext"
-	fi
-}
-
-# start_server NAME PORT [COUNTS_FILE]: starts one instance, waits until it
-# answers, sets MAIN_PID[NAME] and WORK_PID[NAME]. With COUNTS_FILE it runs
-# under the allocation-counting shim.
-start_server() {
-	local name=$1 port=$2 counts=${3:-} dir=$TMP/$1-$2 pid i
-	local -a env=()
-	[[ -n $counts ]] &&
-		env=(LD_PRELOAD="$B/bench/alloc_count.so" ALLOC_COUNT_FILE="$counts")
-	port_in_use "$port" && die "port $port is in use (set PORT_BASE)"
-	rm -rf "$dir" && mkdir -m 755 "$dir" # traversed by nginx's worker (nobody)
-	DIR[$name]=$dir
-	case $name in
-	ringlet)
-		# shellcheck disable=SC2086 # RINGLET_ARGS is a list of options
-		env "${env[@]}" "$RINGLET" --port "$port" --host 127.0.0.1 \
-			--root "$STATIC" --data "$DATA" \
-			--max-connections "$CONN_LIMIT" $RINGLET_ARGS \
-			>"$dir/log" 2>&1 &
-		;;
-	nginx)
-		write_config nginx "$port" "$dir"
-		env "${env[@]}" "$NGINX" -p "$dir/" -c "$dir/nginx.conf" \
-			-e "$dir/nginx-error.log" >"$dir/log" 2>&1 &
-		;;
-	h2o)
-		write_config h2o "$port" "$dir"
-		env "${env[@]}" "$H2O" -c "$dir/h2o.conf" >"$dir/log" 2>&1 &
-		;;
-	esac
-	pid=$!
-	MAIN_PID[$name]=$pid
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null ||
-			die "$name exited at start: $(tail -n 5 "$dir"/*log*)"
-		curl -sf -o /dev/null --max-time 1 \
-			"http://127.0.0.1:$port/plaintext" && break
-		sleep 0.1
 	done
-	((i < 100)) || die "$name does not answer on port $port"
-	WORK_PID[$name]=$pid
-	if [[ $name == nginx ]]; then
-		WORK_PID[$name]=$(pgrep -P "$pid" | head -n 1)
-		[[ -n ${WORK_PID[$name]} ]] || die "nginx has no worker process"
-	fi
-	KIDS[$name]=$(pgrep -P "$pid" | paste -sd " " - || true)
-}
-
-port_of() { # PHASE_INDEX SERVER
-	local i=0 s
-	for s in ringlet nginx h2o; do
-		[[ $s == "$2" ]] && break
-		i=$((i + 1))
-	done
-	echo $((PORT_BASE + 10 * $1 + i))
-}
-
-# --- measuring -----------------------------------------------------------
-
-# run_wrk PORT THREADS DEPTH SECONDS OUT: runs wrk, keeps its output in
-# OUT, sets WRK_RPS (req/s) and WRK_N (requests completed). Socket errors
-# and non-2xx answers become notes.
-run_wrk() {
-	local port=$1 threads=$2 depth=$3 secs=$4 out=$5
-	local -a args=(-t"$threads" -c"$CONNECTIONS" -d"${secs}s" "${WRK_HEADERS[@]}")
-	((depth > 1)) && args+=(-s "$REPO/bench/pipeline.lua")
-	args+=("http://127.0.0.1:$port/plaintext")
-	((depth > 1)) && args+=(-- "$depth")
-	"$WRK" "${args[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
-	local bad
-	bad=$(grep -E 'Socket errors|Non-2xx' "$out" || true)
-	[[ -n $bad ]] && NOTES+=("$(basename "$out"): ${bad//$'\n'/; }")
-	WRK_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	WRK_N=$(awk '/ requests in / { print $1 }' "$out")
-	[[ -n $WRK_RPS && -n $WRK_N ]] || die "cannot read wrk's output: $(cat "$out")"
-}
-
-median() {
-	tr ' ' '\n' | grep . | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
-		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-
-has() { [[ " $SERVERS " == *" $1 "* ]]; }
-
-# A markdown table's header and alignment rows: the first column left,
-# the others right.
-table_head() { # FIRST_COLUMN [MORE_COLUMNS...]
-	local line="| $1 |" sep="| --- |" c
-	shift
-	for c in "$@"; do
-		line+=" $c |"
-		sep+=" ---: |"
-	done
-	printf '%s\n%s\n' "$line" "$sep"
 }
 
 phase_throughput() {
-	local s r t depth i name key
-	local -a order scen=()
-	declare -A runs=()
-	for t in $THREADS; do
-		scen+=("$t 1")
-		scen+=("$t $PIPELINE")
-	done
+	local s r t scen i name
+	local -a order
 	for s in $SERVERS; do start_server "$s" "$(port_of 0 "$s")"; done
-
-	echo "### Responses to GET /plaintext"
-	echo
-	table_head server bytes headers
+	check_answers
 	for s in $SERVERS; do
-		local url bytes names
-		url=http://127.0.0.1:$(port_of 0 "$s")/plaintext
-		bytes=$(curl -s -o /dev/null -w '%{size_header} %{size_download}' "$url")
-		names=$(curl -si "$url" | tr -d '\r' | sed -n '2,/^$/p' | grep . |
-			cut -d: -f1 | paste -sd, - | sed 's/,/, /g')
-		printf '| %s | %s | %s |\n' "$s" "$((${bytes% *} + ${bytes#* }))" "$names"
-	done
-	echo
-
-	for s in $SERVERS; do
+		((WARMUP)) || break
 		log "warming up $s (${WARMUP}s)"
-		run_wrk "$(port_of 0 "$s")" 1 1 "$WARMUP" "$TMP/warmup-$s.txt"
+		run_wrk plaintext 1 "$(port_of 0 "$s")" "$WARMUP" "$TMP/warmup-$s.txt"
 	done
+	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\n' \
+		>"$RAW/runs.tsv"
 	read -ra order <<<"$SERVERS"
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for key in "${scen[@]}"; do
-			read -r t depth <<<"$key"
-			for ((i = 0; i < ${#order[@]}; i++)); do
-				name=${order[(i + r - 1) % ${#order[@]}]}
-				run_wrk "$(port_of 0 "$name")" "$t" "$depth" \
-					"$DURATION" "$TMP/wrk-r$r-t$t-p$depth-$name.txt"
-				runs[$key/$name]+=" $WRK_RPS"
-				log "round $r/$ROUNDS, -t$t, depth $depth, $name: $WRK_RPS req/s"
+		for scen in $SCENARIOS; do
+			for t in $THREADS; do
+				for ((i = 0; i < ${#order[@]}; i++)); do
+					name=${order[(i + r - 1) % ${#order[@]}]}
+					[[ $scen == static && ${STATIC_OK[$name]} == 0 ]] && continue
+					run_wrk "$scen" "$t" "$(port_of 0 "$name")" "$DURATION" \
+						"$TMP/wrk-r$r-$scen-t$t-$name.txt" "${WORK_PID[$name]}"
+					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" \
+						"$t" "$r" "$name" "$WRK_RPS" "$WRK_N" "$WRK_P50" \
+						"$WRK_P99" "$WRK_CPU_US" "$WRK_BYTES" >>"$RAW/runs.tsv"
+					log "round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_CPU_US us CPU/req"
+				done
 			done
 		done
 	done
 	for s in $SERVERS; do stop_server "$s"; done
-
-	local -a cols=()
-	for s in $SERVERS; do cols+=("$s req/s"); done
-	for s in nginx h2o; do has ringlet && has "$s" && cols+=("ringlet/$s"); done
-	echo "### Throughput: GET /plaintext, $CONNECTIONS connections, median of $ROUNDS x ${DURATION}s"
-	echo
-	table_head "wrk" "${cols[@]}"
-	for key in "${scen[@]}"; do
-		read -r t depth <<<"$key"
-		declare -A med=()
-		local line="| -t$t"
-		((depth > 1)) && line+=", pipelined $depth"
-		line+=" |"
-		for s in $SERVERS; do
-			med[$s]=$(median <<<"${runs[$key/$s]}")
-			line+=" $(printf '%.0f' "${med[$s]}") |"
-		done
-		for s in nginx h2o; do
-			has ringlet && has "$s" && line+=" $(ratio "${med[ringlet]}" "${med[$s]}") |"
-		done
-		echo "$line"
-	done
-	echo
 }
+
+# --- idle memory ---------------------------------------------------------
 
 # Two runs, each on a fresh server process: "cold" opens the connections on
 # a server that has served one request; "warm" first loads it with 256 wrk
-# connections for WARMUP seconds, so that buffers touched once per process
+# connections for WARMUP seconds (at least 1), so that buffers touched once per process
 # (a receive ring, pools grown to a burst) are paid before the count starts.
+# idle.tsv: server, run, then bench/idle's key=value line.
 phase_idle() {
 	local s out status run port
-	echo "### Idle keep-alive connections: $IDLE_CONNS, each after one request"
-	echo
-	table_head server run "Rss before (kB)" "Rss after (kB)" "B/conn (Rss)" \
-		"B/conn (Pss)" "opened" "still answering" "fresh request"
+	: >"$RAW/idle.tsv"
 	for s in $SERVERS; do
 		port=$(port_of 1 "$s")
 		for run in cold warm; do
 			start_server "$s" "$port"
 			if [[ $run == warm ]]; then
-				"$WRK" -t1 -c256 -d"$WARMUP" "http://127.0.0.1:$port/plaintext" \
-					>/dev/null 2>&1 || die "wrk failed on $s"
-				sleep 1
+				run_wrk c256 1 "$port" $((WARMUP ? WARMUP : 1)) \
+					"$TMP/idle-warmup-$s.txt"
+				sleep 0.5
 			fi
 			log "idle: $IDLE_CONNS connections to $s, $run"
 			status=0
+			record_cmd "$port" "$B/bench/idle" --port "$port" --pid PID \
+				--conns "$IDLE_CONNS"
 			out=$("$B/bench/idle" --port "$port" --pid "${WORK_PID[$s]}" \
 				--conns "$IDLE_CONNS") || status=$?
 			stop_server "$s"
 			if ((status > 1)) || [[ -z $out ]]; then die "bench/idle failed on $s"; fi
-			((status == 0)) || NOTES+=("idle on $s ($run): not every connection held or answered: $out")
-			# conns= opened= open_ms= rss_before_kb= ... fresh=
-			local -A v=()
-			local kv
-			for kv in $out; do v[${kv%%=*}]=${kv#*=}; done
-			printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$s" \
-				"$run" "${v[rss_before_kb]}" "${v[rss_after_kb]}" \
-				"${v[rss_per_conn]}" "${v[pss_per_conn]}" \
-				"${v[opened]} in ${v[open_ms]} ms" "${v[held]}" "${v[fresh]}"
+			((status == 0)) || note "idle on $s ($run): not every connection held or answered: $out"
+			printf '%s\t%s\t%s\n' "$s" "$run" "$out" >>"$RAW/idle.tsv"
 		done
 	done
-	echo
 }
 
+# --- allocator calls -----------------------------------------------------
+
+# alloc.tsv: server, wrk threads, requests, req/s, then the counters'
+# differences over the window (pid ppid malloc calloc realloc free
+# memalign mmap munmap bytes, as bench/alloc_count prints them).
 phase_alloc() {
-	local s port counts before after
-	echo "### Allocator calls per request: -t1, $CONNECTIONS connections, ${ALLOC_DURATION}s after ${WARMUP}s warm-up"
-	echo
-	table_head server requests "malloc" "calloc" "realloc" "free" \
-		"aligned" "mmap" "munmap" "allocator calls" "bytes asked"
+	local s t port counts before after
+	printf 'server\tthreads\trequests\trps\tmalloc\tcalloc\trealloc\tfree\taligned\tmmap\tmunmap\tbytes\n' \
+		>"$RAW/alloc.tsv"
 	for s in $SERVERS; do
 		port=$(port_of 2 "$s")
 		counts=$TMP/alloc-$s.counts
 		rm -f "$counts"
 		start_server "$s" "$port" "$counts"
 		log "alloc: counting $s (pid ${WORK_PID[$s]})"
-		run_wrk "$port" 1 1 "$WARMUP" "$TMP/alloc-warmup-$s.txt"
-		before=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
-		run_wrk "$port" 1 1 "$ALLOC_DURATION" "$TMP/alloc-$s.txt"
-		after=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
+		if ((WARMUP)); then
+			run_wrk plaintext 1 "$port" "$WARMUP" "$TMP/alloc-warmup-$s.txt"
+		fi
+		for t in $THREADS; do
+			before=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
+			run_wrk plaintext "$t" "$port" "$ALLOC_DURATION" "$TMP/alloc-t$t-$s.txt"
+			after=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
+			awk -v s="$s" -v t="$t" -v n="$WRK_N" -v rps="$WRK_RPS" \
+				-v b="$before" -v a="$after" 'BEGIN {
+				split(b, x, " "); split(a, y, " ")
+				line = s "\t" t "\t" n "\t" rps
+				for (i = 3; i <= 10; i++)
+					line = line "\t" (y[i] - x[i])
+				print line
+			}' >>"$RAW/alloc.tsv"
+		done
 		stop_server "$s"
-		# pid ppid malloc calloc realloc free memalign mmap munmap bytes
-		awk -v s="$s" -v n="$WRK_N" -v b="$before" -v a="$after" 'BEGIN {
-			split(b, x, " "); split(a, y, " ")
-			line = sprintf("| %s | %d |", s, n)
-			for (i = 3; i <= 9; i++) {
-				d[i] = y[i] - x[i]
-				line = line sprintf(" %.3f |", d[i] / n)
-			}
-			calls = d[3] + d[4] + d[5] + d[6] + d[7]
-			line = line sprintf(" %.3f | %.0f |", calls / n, (y[10] - x[10]) / n)
-			print line
-		}'
 	done
-	echo
-	echo "Per request; \"allocator calls\" = malloc + calloc + realloc + free + aligned."
-	echo
+}
+
+# --- soak ----------------------------------------------------------------
+
+stats_requests() { # PORT: the request count ringlet's /stats reports
+	curl -s --max-time 1 "http://127.0.0.1:$1/stats" |
+		grep -o '"requests":[0-9]*' | head -n 1 | cut -d: -f2 || true
+}
+
+# soak.csv: seconds, requests (from /stats), rss_kb (the worker's VmRSS),
+# one line per second; soak.tsv: key and value, wrk's summary among them.
+phase_soak() {
+	local port pid done_file limit start now c0 c1 wpid i=0 n
+	port=$(port_of 3 ringlet)
+	start_server ringlet "$port"
+	pid=${WORK_PID[ringlet]}
+	done_file=$TMP/soak-done
+	rm -f "$done_file"
+	# Each thread sends its share plus what its connections may still have
+	# in flight when it stops, so that wrk completes SOAK_REQUESTS.
+	limit=$(((SOAK_REQUESTS + SOAK_THREADS - 1) / SOAK_THREADS +
+		SOAK_CONNECTIONS * SOAK_DEPTH / SOAK_THREADS))
+	local -a cmd=("$WRK" -t"$SOAK_THREADS" -c"$SOAK_CONNECTIONS" -d900s
+		--latency "${WRK_HEADERS[@]}" -s "$REPO/bench/soak.lua"
+		"http://127.0.0.1:$port/plaintext" -- "$limit" "$SOAK_DEPTH" "$done_file")
+	record_cmd "$port" "${cmd[@]}"
+	log "soak: $SOAK_REQUESTS requests to ringlet (-t$SOAK_THREADS -c$SOAK_CONNECTIONS, $SOAK_DEPTH per write)"
+	printf 'seconds,requests,rss_kb\n' >"$RAW/soak.csv"
+	printf '0,%s,%s\n' "$(stats_requests "$port")" "$(rss_kb "$pid")" >>"$RAW/soak.csv"
+	c0=$(cpu_ticks "$pid")
+	start=$(date +%s.%N)
+	"${cmd[@]}" >"$TMP/soak.txt" 2>&1 &
+	wpid=$!
+	BG_PIDS+=("$wpid")
+	while kill -0 "$wpid" 2>/dev/null; do
+		i=$((i + 1))
+		# Sleep to the next whole second since the start.
+		now=$(date +%s.%N)
+		sleep "$(awk -v s="$start" -v n="$now" -v i="$i" \
+			'BEGIN { d = s + i - n; printf "%.3f", (d > 0 ? d : 0) }')"
+		now=$(date +%s.%N)
+		printf '%s,%s,%s\n' "$(awk -v s="$start" -v n="$now" 'BEGIN { printf "%.1f", n - s }')" \
+			"$(stats_requests "$port")" "$(rss_kb "$pid")" >>"$RAW/soak.csv"
+		n=0
+		[[ -f $done_file ]] && n=$(wc -l <"$done_file")
+		((n >= SOAK_THREADS)) && { kill -INT "$wpid" 2>/dev/null || true; }
+		((i < 1000)) || die "soak: wrk did not finish"
+	done
+	wait "$wpid" || die "wrk failed: $(cat "$TMP/soak.txt")"
+	BG_PIDS=()
+	now=$(date +%s.%N)
+	printf '%s,%s,%s\n' "$(awk -v s="$start" -v n="$now" 'BEGIN { printf "%.1f", n - s }')" \
+		"$(stats_requests "$port")" "$(rss_kb "$pid")" >>"$RAW/soak.csv"
+	c1=$(cpu_ticks "$pid")
+	parse_wrk "$TMP/soak.txt"
+	stop_server ringlet
+	{
+		printf 'requests\t%s\n' "$WRK_N"
+		printf 'rps\t%s\n' "$WRK_RPS"
+		printf 'p50_us\t%s\n' "$WRK_P50"
+		printf 'p99_us\t%s\n' "$WRK_P99"
+		printf 'cpu_us\t%s\n' "$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" \
+			-v n="$WRK_N" 'BEGIN { printf "%.3f", d * 1e6 / hz / n }')"
+		printf 'threads\t%s\nconnections\t%s\ndepth\t%s\ntarget\t%s\n' \
+			"$SOAK_THREADS" "$SOAK_CONNECTIONS" "$SOAK_DEPTH" "$SOAK_REQUESTS"
+		printf 'wrk_summary\t%s\n' "$(grep ' requests in ' "$TMP/soak.txt" | sed 's/^ *//')"
+	} >"$RAW/soak.tsv"
 }
 
 main() {
@@ -462,21 +383,38 @@ main() {
 	trap 'exit 130' INT TERM
 	TMP=$(mktemp -d /tmp/ringlet-bench.XXXXXX)
 	chmod 755 "$TMP" # nginx's worker runs as nobody under root
-	log "servers: $SERVERS; phases: $PHASES; files in $TMP"
-	echo "## ringlet vs peers ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores)"
-	echo
-	local p
+	mkdir -p "$RAW"
+	(cd "$RAW" && rm -f params.tsv plaintext.tsv static.tsv runs.tsv idle.tsv \
+		alloc.tsv soak.tsv soak.csv notes.txt commands.txt phases.tsv)
+	: >"$RAW/notes.txt"
+	{
+		printf 'servers\t%s\nphases\t%s\nscenarios\t%s\n' "$SERVERS" "$PHASES" "$SCENARIOS"
+		printf 'duration\t%s\nrounds\t%s\nwarmup\t%s\nalloc_duration\t%s\n' \
+			"$DURATION" "$ROUNDS" "$WARMUP" "$ALLOC_DURATION"
+		printf 'threads\t%s\npipeline\t%s\nidle_conns\t%s\n' "$THREADS" \
+			"$PIPELINE" "$IDLE_CONNS"
+		printf 'static_files\t%s\n' "${STATIC_FILES[*]}"
+		printf 'ringlet_args\t%s\n' "$RINGLET_ARGS"
+	} >"$RAW/params.tsv"
+	log "servers: $SERVERS; phases: $PHASES; results in $RAW; files in $TMP"
+	local p t0
 	for p in $PHASES; do
+		t0=$SECONDS
 		case $p in
 		throughput) phase_throughput ;;
 		idle) phase_idle ;;
 		alloc) phase_alloc ;;
+		soak)
+			if [[ " $SERVERS " == *" ringlet "* ]]; then
+				phase_soak
+			else
+				log "soak: skipped (ringlet is not in SERVERS)"
+			fi
+			;;
 		esac
+		printf '%s\t%s\n' "$p" $((SECONDS - t0)) >>"$RAW/phases.tsv"
+		log "$p: $((SECONDS - t0)) s"
 	done
-	if ((${#NOTES[@]})); then
-		echo "Notes:"
-		printf -- '- %s\n' "${NOTES[@]}"
-	fi
 }
 
 main "$@"

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/run.sh [full|quick]: the whole benchmark, what `make bench` (full)
+# and `make bench-quick` (quick) run: builds ringlet and the benchmarks
+# with optimisation, describes the machine, runs the micro-benchmarks
+# (bench/{alloc,parse,respond,coro}), then ringlet against nginx and h2o
+# (bench/server.sh), and writes bench/results/OUT.md with its charts
+# (bench/report.sh). Raw results stay in bench/results/raw-OUT/.
+#
+#   full   OUT=latest: 3 interleaved rounds of 4 s per scenario, 10,000
+#          idle connections, a 5,000,000-request soak (about 8 minutes on
+#          2 cores)
+#   quick  OUT=quick: a sanity check of the harness in under a minute: one
+#          round of 1 s, no warm-up, 1,000 idle connections, a
+#          200,000-request soak, no micro-benchmarks (built, not run). Its
+#          timings mean nothing.
+#
+# Every variable bench/server.sh reads can be set to override the preset
+# (e.g. DURATION=10 bench/run.sh); MICRO=0 skips the micro-benchmarks,
+# OUT=name changes the report's name. Installs nothing: `make bench` runs
+# `make deps` first.
+set -euo pipefail
+export LC_ALL=C
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODE=${1:-full}
+case $MODE in
+full)
+	: "${OUT:=latest}" "${MICRO:=1}"
+	;;
+quick)
+	: "${OUT:=quick}" "${MICRO:=0}" "${DURATION:=1}" "${ROUNDS:=1}" \
+		"${WARMUP:=0}" "${IDLE_CONNS:=1000}" "${SOAK_REQUESTS:=200000}"
+	export DURATION ROUNDS WARMUP IDLE_CONNS SOAK_REQUESTS
+	;;
+*)
+	echo "usage: bench/run.sh [full|quick]" >&2
+	exit 2
+	;;
+esac
+BUILD=${BUILD:-build}
+export BUILD
+case $BUILD in
+/*) B=$BUILD ;;
+*) B=$REPO/$BUILD ;;
+esac
+RESULTS=$REPO/bench/results
+RAW=$RESULTS/raw-$OUT
+export RAW
+
+log() { printf '%s\n' "bench: $*" >&2; }
+
+first_line() { "$@" 2>&1 | head -n 1 || true; }
+
+# machine.tsv: what the figures depend on.
+describe_machine() {
+	local cpu cores tpc hyp mem distro
+	cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+	cores=$(nproc)
+	tpc=$(lscpu 2>/dev/null | sed -n 's/^Thread(s) per core: *//p' | head -n 1)
+	hyp=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
+	mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	distro=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")
+	{
+		printf 'CPU\t%s, %s logical CPUs (%s thread(s) per core)%s\n' \
+			"${cpu:-unknown}" "$cores" "${tpc:-?}" "${hyp:+, virtualised ($hyp)}"
+		printf 'memory\t%s\n' "$mem"
+		printf 'kernel\t%s\n' "$(uname -srm)"
+		printf 'distribution\t%s\n' "${distro:-unknown}"
+		printf 'compiler\t%s\n' "$(first_line "${CC:-cc}" --version)"
+		printf 'ringlet\t%s, built -O2 (make FLAVOUR=release)\n' \
+			"$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+		printf 'nginx\t%s\n' "$(first_line "${NGINX:-/usr/sbin/nginx}" -v | sed 's/^nginx version: //')"
+		printf 'h2o\t%s\n' "$(first_line "${H2O:-/usr/bin/h2o}" --version)"
+		printf 'wrk\t%s\n' "$(first_line "${WRK:-wrk}" -v | sed 's/ Copyright.*//')"
+		printf 'gnuplot\t%s\n' "$(first_line gnuplot --version)"
+		printf 'load average at the start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+	} >"$RAW/machine.tsv"
+}
+
+micro() {
+	local b
+	: >"$RAW/micro.txt"
+	for b in alloc parse respond coro; do
+		log "micro-benchmark: $BUILD/bench/$b"
+		{
+			echo "\$ $BUILD/bench/$b"
+			"$B/bench/$b"
+			echo
+		} >>"$RAW/micro.txt" 2>&1
+	done
+}
+
+main() {
+	local start end build_s micro_s=0 t cmd=${BENCH_COMMAND:-bench/run.sh $MODE}
+	start=$(date +%s)
+	mkdir -p "$RAW"
+	rm -f "$RAW/micro.txt" "$RAW/run.tsv" "$RAW/machine.tsv"
+	log "building (make server bench-bins BUILD=$BUILD)"
+	make -s -C "$REPO" server bench-bins FLAVOUR=release BUILD="$BUILD" >&2
+	build_s=$(($(date +%s) - start))
+	describe_machine
+	if ((MICRO)); then
+		t=$(date +%s)
+		micro
+		micro_s=$(($(date +%s) - t))
+	fi
+	"$REPO/bench/server.sh"
+	end=$(date +%s)
+	{
+		printf 'command\t%s\n' "$cmd"
+		printf 'started\t%s\n' "$(date -u -d "@$start" '+%Y-%m-%d %H:%M UTC')"
+		printf 'wall_seconds\t%s\n' "$((end - start))"
+		printf 'build_seconds\t%s\n' "$build_s"
+		printf 'micro_seconds\t%s\n' "$micro_s"
+	} >"$RAW/run.tsv"
+	printf 'load average at the end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		>>"$RAW/machine.tsv"
+	"$REPO/bench/report.sh" "$RAW" "$RESULTS/$OUT"
+	log "done in $((end - start)) s: bench/results/$OUT.md"
+}
+
+main "$@"
