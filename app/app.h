@@ -25,8 +25,8 @@ struct cli {
 	const char *host;	 /* --host; NULL = the file's listen list */
 	unsigned workers;	 /* -w; 0 = the file's */
 #define CLI_WORKERS_AUTO (~0u)
-	const char *root;	 /* --root */
-	int io;			 /* --io; -1 = the file's */
+	const char *root;	  /* --root */
+	int io;			  /* --io; -1 = the file's */
 	uint32_t max_connections; /* 0 = the file's */
 };
 

@@ -35,18 +35,20 @@ static int check(const struct settings *set)
 	files.index = set->file.index;
 	struct rg_static *st = rg_static_create(&files);
 	if (!st) {
-		fprintf(stderr, "ringlet: %s: root \"%s\" with index \"%s\": %s\n",
-			set->name, set->file.root,
-			set->file.index ? set->file.index : "", strerror(errno));
+		fprintf(
+		    stderr, "ringlet: %s: root \"%s\" with index \"%s\": %s\n",
+		    set->name, set->file.root,
+		    set->file.index ? set->file.index : "", strerror(errno));
 		return 1;
 	}
 	rg_static_destroy(st);
 	const char *logs[] = {set->file.access_log, set->file.error_log};
 	for (int i = 0; i < 2; i++) {
-		int fd = logs[i] ? open(logs[i], O_WRONLY | O_APPEND | O_CREAT |
-							 O_CLOEXEC,
-					0644)
-				 : -2;
+		int fd =
+		    logs[i]
+			? open(logs[i],
+			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+			: -2;
 		if (fd == -1) {
 			fprintf(stderr, "ringlet: %s: %s log \"%s\": %s\n",
 				set->name, i ? "error" : "access", logs[i],

@@ -29,7 +29,6 @@
 #define RESTART_MAX_DELAY_MS 10000
 #define MAX_PROCS (2 * APP_MAX_WORKERS) /* two generations during a reload */
 
-
 struct proc {
 	pid_t pid; /* 0: a free entry; its index is its board slot */
 	unsigned gen, slot;
@@ -44,8 +43,8 @@ struct master {
 	const struct cli *cli;
 	struct settings *set, *next_set; /* running; being started */
 	struct sockset *socks, *next_socks;
-	unsigned gen;	   /* of the running workers */
-	unsigned new_gen;  /* of those being started (RELOADING) */
+	unsigned gen;	  /* of the running workers */
+	unsigned new_gen; /* of those being started (RELOADING) */
 	enum state state;
 	int64_t deadline; /* STARTING/RELOADING: ready by; STOPPING: kill at */
 	int status;
@@ -56,6 +55,7 @@ struct master {
 	} slots[APP_MAX_WORKERS];
 	struct rg_stats_board *board;
 	int sigfd, ready_rd, ready_wr;
+	pid_t pid;
 };
 
 static int64_t now_ms(void)
@@ -79,7 +79,8 @@ static void log_listening(const struct master *m)
 		if (w > 0)
 			n += (size_t)w;
 	}
-	app_log(RG_LOG_INFO, "ringlet %s: %u worker%s listening on %s; configuration: %s",
+	app_log(RG_LOG_INFO,
+		"ringlet %s: %u worker%s listening on %s; configuration: %s",
 		RG_VERSION, m->set->workers, m->set->workers == 1 ? "" : "s",
 		list, m->set->name);
 }
@@ -91,10 +92,9 @@ static void log_listening(const struct master *m)
 static void child_exec(struct master *m, unsigned p, const struct settings *set,
 		       const struct sockset *socks, unsigned slot)
 {
-	pid_t parent = getppid();
 	/* The worker stops if the master dies, even by SIGKILL, instead of
-	 * serving on unsupervised. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+	 * serving on unsupervised (and exits if that happened already). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != m->pid)
 		_exit(1);
 	close(m->sigfd);
 	close(m->ready_rd);
@@ -160,7 +160,8 @@ static int spawn_all(struct master *m, const struct settings *set,
 static void signal_gen(struct master *m, int gen, int sig)
 {
 	for (unsigned p = 0; p < MAX_PROCS; p++)
-		if (m->procs[p].pid && (gen < 0 || m->procs[p].gen == (unsigned)gen))
+		if (m->procs[p].pid &&
+		    (gen < 0 || m->procs[p].gen == (unsigned)gen))
 			kill(m->procs[p].pid, sig);
 }
 
@@ -196,9 +197,9 @@ static void stop(struct master *m, bool now, const char *why)
 	app_sockset_close(m->next_socks, m->socks);
 	app_sockset_close(m->socks, NULL);
 	uint32_t grace = m->set->file.server.shutdown_timeout_ms;
-	m->deadline = !now && !grace ? INT64_MAX /* 0: wait for them */
-				     : now_ms() + KILL_GRACE_MS +
-					   (now ? 0 : grace);
+	m->deadline = !now && !grace
+			  ? INT64_MAX /* 0: wait for them */
+			  : now_ms() + KILL_GRACE_MS + (now ? 0 : grace);
 }
 
 /* ------------------------------------------------------------------------
@@ -472,11 +473,12 @@ int app_master_run(const struct cli *cli, struct settings *initial,
 			     .state = STARTING,
 			     .sigfd = -1,
 			     .ready_rd = -1,
-			     .ready_wr = -1};
+			     .ready_wr = -1,
+			     .pid = getpid()};
 
 	sigset_t set;
 	sigemptyset(&set);
-	static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT,
+	static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT,
 				   SIGHUP,  SIGUSR1, SIGCHLD};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);

@@ -95,11 +95,11 @@ void app_cli_parse(int argc, char **argv, struct cli *o)
 			o->port = (int)number_arg("-p", optarg, 0, 65535);
 			break;
 		case 'w':
-			o->workers = !strcmp(optarg, "auto")
-					 ? CLI_WORKERS_AUTO
-					 : (unsigned)number_arg(
-					       "-w", optarg, 1,
-					       APP_MAX_WORKERS);
+			o->workers =
+			    !strcmp(optarg, "auto")
+				? CLI_WORKERS_AUTO
+				: (unsigned)number_arg("-w", optarg, 1,
+						       APP_MAX_WORKERS);
 			break;
 		case ROOT:
 			o->root = optarg;
@@ -160,15 +160,14 @@ int app_settings_load(struct settings *s, const struct cli *cli, char *err,
 	} else {
 		s->name = "(embedded)";
 		rc = rg__config_parse(&s->file, s->name, app_default_config,
-				      strlen(app_default_config), err,
-				      err_len);
+				      strlen(app_default_config), err, err_len);
 	}
 	if (rc < 0)
 		return rc;
 	struct rg__config_file *f = &s->file;
 	if (cli->host) {
-		f->listen[0] = (struct rg__listen_addr){cli->host,
-							f->listen[0].port};
+		f->listen[0] =
+		    (struct rg__listen_addr){cli->host, f->listen[0].port};
 		f->nlisten = 1;
 	}
 	if (cli->port >= 0)
@@ -186,7 +185,7 @@ int app_settings_load(struct settings *s, const struct cli *cli, char *err,
 	s->workers = f->workers;
 	if (!s->workers) { /* auto: one per CPU */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		s->workers = n < 1			? 1
+		s->workers = n < 1		   ? 1
 			     : n > APP_MAX_WORKERS ? APP_MAX_WORKERS
 						   : (unsigned)n;
 	}

@@ -42,7 +42,7 @@ static uint16_t bound_port(int fd)
  * the same address) so that a reload rebinds nothing it already has.
  * 0, or -errno with a message logged. */
 int app_sockset_open(struct sockset *s, const struct settings *set,
-			const struct sockset *old)
+		     const struct sockset *old)
 {
 	const struct rg__config_file *f = &set->file;
 	s->naddrs = f->nlisten;
@@ -72,8 +72,7 @@ int app_sockset_open(struct sockset *s, const struct settings *set,
 						s->addr[j].port =
 						    old->addr[k].port;
 			if (fd < 0)
-				fd = rg_listen(s->addr[j].host,
-					       s->addr[j].port,
+				fd = rg_listen(s->addr[j].host, s->addr[j].port,
 					       f->server.backlog, true);
 			if (fd < 0) {
 				int v6 = strchr(s->addr[j].host, ':') != NULL;

@@ -21,8 +21,8 @@
 #define DAY_MS ((uint64_t)86400000)
 
 enum table { T_SERVER, T_STATIC, T_MEMORY, T_PERFORMANCE, T_LOG, T_COUNT };
-static const char *const table_names[T_COUNT] = {
-    "server", "static", "memory", "performance", "log"};
+static const char *const table_names[T_COUNT] = {"server", "static", "memory",
+						 "performance", "log"};
 
 enum kind {
 	K_STR,	   /* string path */
@@ -72,7 +72,8 @@ static const struct key keys[] = {
     {T_MEMORY, "connection_buffer_size", K_SIZE, S(connection_buffer_size),
      8 * KiB, GiB},
     {T_MEMORY, "header_buffer_size", K_SIZE, S(header_buffer_size), KiB, MiB},
-    {T_MEMORY, "small_alloc_threshold", K_SIZE, S(small_alloc_threshold), 64, KiB},
+    {T_MEMORY, "small_alloc_threshold", K_SIZE, S(small_alloc_threshold), 64,
+     KiB},
     {T_MEMORY, "large_alloc_spill", K_SIZE, S(large_alloc_spill), 64, GiB},
     {T_MEMORY, "memory_limit", K_SIZE, S(memory_limit), 0, 1024 * GiB},
     {T_PERFORMANCE, "workers", K_WORKERS, F(workers), 1, 1024},
@@ -315,8 +316,10 @@ static int parse_value(struct parser *ps, struct value *v)
 			if ((r = parse_string(ps, &s)))
 				return r;
 			if (v->n == RG_MAX_LISTEN)
-				return fail(ps, "more than %d strings in an "
-						"array", RG_MAX_LISTEN);
+				return fail(ps,
+					    "more than %d strings in an "
+					    "array",
+					    RG_MAX_LISTEN);
 			v->items[v->n++] = s;
 			skip_ws(ps);
 			if (ps->p < ps->end && *ps->p == ',')
@@ -527,15 +530,14 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 				return r;
 			for (unsigned k2 = 0; k2 < j; k2++)
 				if (same_listen(&c->listen[k2], &c->listen[j]))
-					return fail(ps,
-						    "listen address %s%s%s:%u "
-						    "given twice",
-						    af6(c->listen[j].host) ? "["
-									   : "",
-						    c->listen[j].host,
-						    af6(c->listen[j].host) ? "]"
-									   : "",
-						    (unsigned)c->listen[j].port);
+					return fail(
+					    ps,
+					    "listen address %s%s%s:%u "
+					    "given twice",
+					    af6(c->listen[j].host) ? "[" : "",
+					    c->listen[j].host,
+					    af6(c->listen[j].host) ? "]" : "",
+					    (unsigned)c->listen[j].port);
 		}
 		c->nlisten = v->n;
 		return 0;
@@ -716,8 +718,8 @@ int rg__config_parse(struct rg__config_file *c, const char *name,
 			hbs = k;
 	if (!r && c->server.max_request_line > c->server.header_buffer_size) {
 		/* one of the two was given: that line */
-		ps.line = ps.key_line[mrl] ? ps.key_line[mrl]
-					   : ps.key_line[hbs];
+		ps.line =
+		    ps.key_line[mrl] ? ps.key_line[mrl] : ps.key_line[hbs];
 		r = fail(&ps,
 			 "max_request_line (%zu) exceeds "
 			 "header_buffer_size (%zu)",

@@ -19,14 +19,14 @@ struct rg__config_file {
 					   host/port unused: see listen */
 	struct rg__listen_addr listen[RG_MAX_LISTEN]; /* 0.0.0.0:8080 */
 	unsigned nlisten;
-	const char *root;		/* [server] root; "." */
-	const char *index;		/* [static] index; "index.html" */
-	bool precompressed;		/* [static]; true */
-	uint32_t open_file_cache;	/* [static] files kept open; 64 */
-	unsigned workers;		/* [performance] workers; 0 = auto */
-	const char *access_log;		/* [log]; NULL = off (the default) */
-	const char *error_log;		/* [log]; NULL = standard error */
-	enum rg_log_level log_level;	/* [log] level; RG_LOG_INFO */
+	const char *root;	     /* [server] root; "." */
+	const char *index;	     /* [static] index; "index.html" */
+	bool precompressed;	     /* [static]; true */
+	uint32_t open_file_cache;    /* [static] files kept open; 64 */
+	unsigned workers;	     /* [performance] workers; 0 = auto */
+	const char *access_log;	     /* [log]; NULL = off (the default) */
+	const char *error_log;	     /* [log]; NULL = standard error */
+	enum rg_log_level log_level; /* [log] level; RG_LOG_INFO */
 	char *strings; /* owns every string above and server.host when they
 			  came from the file */
 };

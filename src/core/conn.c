@@ -310,8 +310,9 @@ static void conn_process(struct rg__conn *c)
 		if (r && r->resp == RG__RESP_DONE) {
 			int d = rg__body_drain(r);
 			if (d == 0) {
+				/* body_timeout_ms 0: no deadline */
 				uint32_t t = cfg(c)->body_timeout_ms;
-				c->deadline = t ? now_ms(c) + t : 0; /* 0: none */
+				c->deadline = t ? now_ms(c) + t : 0;
 				break;
 			}
 			if (d < 0)

@@ -79,8 +79,8 @@ int rg__inq_push(struct rg__conn *c, char *buf, uint32_t n)
 	/* The smallest slab class holds a new queue (small_alloc_threshold:
 	 * 256 B, nine segments): an idle connection that got a few bytes
 	 * costs no more. */
-	if (!q && !(q = c->in = inq_alloc(
-			w, w->server->config.small_alloc_threshold)))
+	if (!q && !(q = c->in =
+			inq_alloc(w, w->server->config.small_alloc_threshold)))
 		return -ENOBUFS;
 	if (q->n) {
 		struct rg__seg *t = &q->seg[q->n - 1];

@@ -49,7 +49,8 @@ struct rg_server *rg_server_create(const struct rg_server_config *config)
 	    c->header_buffer_size < 1024 || c->header_buffer_size > (1 << 20) ||
 	    !c->max_request_line ||
 	    c->max_request_line > c->header_buffer_size || !c->max_headers ||
-	    c->connection_buffer_size < 8192 || c->nlisten_fds > RG_MAX_LISTEN ||
+	    c->connection_buffer_size < 8192 ||
+	    c->nlisten_fds > RG_MAX_LISTEN ||
 	    (c->nlisten_fds && !c->listen_fds)) {
 		errno = EINVAL;
 		return NULL;
@@ -104,7 +105,8 @@ int rg_listen(const char *host, uint16_t port, int backlog, bool reuse_port)
 	    (reuse_port &&
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
 	    (ss.ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) <
+		 0) ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(fd, backlog) < 0) {
 		int err = -errno;

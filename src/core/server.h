@@ -103,10 +103,10 @@ _Static_assert(sizeof(struct rg__conn) <= 256,
 
 enum rg__wait {
 	RG__WAIT_NONE,
-	RG__WAIT_BODY,	 /* rg_body_read: bytes, end or error */
-	RG__WAIT_OUTPUT, /* the output buffer to drain */
+	RG__WAIT_BODY,	   /* rg_body_read: bytes, end or error */
+	RG__WAIT_OUTPUT,   /* the output buffer to drain */
 	RG__WAIT_WRITABLE, /* rg_stream_file: the socket to take more */
-	RG__WAIT_OTHER,	 /* sleep, upstream socket: not the connection */
+	RG__WAIT_OTHER,	   /* sleep, upstream socket: not the connection */
 };
 
 enum rg__resp_state { RG__RESP_NONE, RG__RESP_STREAM, RG__RESP_DONE };
@@ -129,7 +129,7 @@ struct rg_request {
 	struct rg__chunked chunked;
 	/* Suspension */
 	struct rg__waiter *waiter; /* RG__WAIT_OTHER: what it waits on */
-	uint8_t wait; /* enum rg__wait */
+	uint8_t wait;		   /* enum rg__wait */
 	int wait_res;
 	/* Response */
 	uint8_t resp;	   /* enum rg__resp_state */

@@ -318,26 +318,20 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 		put(&o, "}");
 		return o.len;
 	}
-	/* The whole server: the sum over every worker on the board (this
+	/* The whole server, in one pass over the board so that the list,
+	 * the count and the sums agree: each worker's headline figures (this
 	 * one fresh, the others as of their last publication, at most a
-	 * second old), then each worker's headline figures. */
+	 * second old), then their number and the sums. */
 	rg__stats_publish((struct rg__worker *)&s->w);
 	struct rg_server_stats total;
 	memset(&total, 0, sizeof(total));
 	unsigned n = 0;
-	for (unsigned i = 0; i < b->nslots; i++)
-		if (slot_read(&b->slots[i], &one)) {
-			add_stats(&total, &one);
-			n++;
-		}
-	put(&o, "{\"worker_count\":%u,", n);
-	put_stats(&o, &total);
-	put(&o, ",\"workers\":[");
-	n = 0;
+	put(&o, "{\"workers\":[");
 	for (unsigned i = 0; i < b->nslots; i++) {
 		int32_t pid = slot_read(&b->slots[i], &one);
 		if (!pid)
 			continue;
+		add_stats(&total, &one);
 		put(&o,
 		    "%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
 		    "\"connections_active\":%llu,\"rss\":%llu,"
@@ -348,7 +342,8 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 		    (unsigned long long)one.rss_bytes,
 		    (unsigned long long)one.memory.reserved);
 	}
-	put(&o, "]}");
+	put(&o, "],\"worker_count\":%u,", n);
+	put_stats(&o, &total);
+	put(&o, "}");
 	return o.len;
 }
-

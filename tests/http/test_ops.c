@@ -44,7 +44,8 @@ static void tmp_cleanup(void)
 	for (int i = 0; i < TMP_FILES; i++)
 		if (tmp_paths[i][0]) {
 			char rotated[128];
-			snprintf(rotated, sizeof(rotated), "%.63s.1", tmp_paths[i]);
+			snprintf(rotated, sizeof(rotated), "%.63s.1",
+				 tmp_paths[i]);
 			unlink(tmp_paths[i]);
 			unlink(rotated);
 			tmp_paths[i][0] = '\0';
@@ -90,8 +91,7 @@ static int run_ringlet(const char *const args[], char **out)
 	return WEXITSTATUS(st);
 }
 
-static void expect_run(const char *const args[], int status,
-		       const char *needle)
+static void expect_run(const char *const args[], int status, const char *needle)
 {
 	char *out = NULL;
 	int st = run_ringlet(args, &out);
@@ -114,8 +114,7 @@ static struct json *stats_try(uint16_t port)
 	struct json *j = NULL;
 	if (http_open(&c, port) < 0)
 		return NULL;
-	if (!http_send_str(&c, GET("/stats")) &&
-	    !http_read_final(&c, &r, 0)) {
+	if (!http_send_str(&c, GET("/stats")) && !http_read_final(&c, &r, 0)) {
 		if (r.status == 200)
 			j = json_parse(r.body, r.body_len);
 		http_resp_free(&r);
@@ -205,8 +204,7 @@ static void test_usage(void **state)
 	(void)state;
 	expect_run((const char *[]){"--help", NULL}, 0, "Usage: ringlet");
 	expect_run((const char *[]){"-h", NULL}, 0, "-t, --test");
-	expect_run((const char *[]){"--version", NULL}, 0,
-		   "ringlet 0.");
+	expect_run((const char *[]){"--version", NULL}, 0, "ringlet 0.");
 	expect_run((const char *[]){"-x", NULL}, 2, "unknown option '-x'");
 	expect_run((const char *[]){"-p", "65536", NULL}, 2,
 		   "-p wants an integer in [0, 65535]");
@@ -234,18 +232,18 @@ static void test_check_config(void **state)
 	static const struct {
 		const char *text, *line, *msg;
 	} bad[] = {
-	    {"[server]\nroot = \"/\"\nlisten_on = \":80\"\n", ":3: ",
-	     "unknown key 'listen_on' in [server]"},
-	    {"\n[memory]\nmax_connections = \"many\"\n", ":3: ",
-	     "max_connections must be an integer, not a string"},
-	    {"[performance]\n\n\nworkers = 100000\n", ":4: ",
-	     "workers must be between 1 and 1024"},
-	    {"[memory]\nrequest_arena_size = \"8KB\"\n", ":2: ",
-	     "bad size \"8KB\""},
-	    {"[static]\nprecompressed = \"yes\"\n", ":2: ",
-	     "precompressed must be a boolean"},
-	    {"[server]\nlisten = [\"0.0.0.0:80\", \"::1:80\"]\n", ":2: ",
-	     "bad listen address"},
+	    {"[server]\nroot = \"/\"\nlisten_on = \":80\"\n",
+	     ":3: ", "unknown key 'listen_on' in [server]"},
+	    {"\n[memory]\nmax_connections = \"many\"\n",
+	     ":3: ", "max_connections must be an integer, not a string"},
+	    {"[performance]\n\n\nworkers = 100000\n",
+	     ":4: ", "workers must be between 1 and 1024"},
+	    {"[memory]\nrequest_arena_size = \"8KB\"\n",
+	     ":2: ", "bad size \"8KB\""},
+	    {"[static]\nprecompressed = \"yes\"\n",
+	     ":2: ", "precompressed must be a boolean"},
+	    {"[server]\nlisten = [\"0.0.0.0:80\", \"::1:80\"]\n",
+	     ":2: ", "bad listen address"},
 	    {"[log]\nlevel = \"verbose\"\n", ":2: ", "level must be one of"},
 	    {"[srv]\n", ":1: ", "unknown table [srv]"},
 	};
@@ -270,7 +268,8 @@ static void test_check_config(void **state)
 	write_text(conf, "[static]\nindex = \"a/b.html\"\n");
 	expect_run((const char *[]){"-t", "-c", conf, NULL}, 1,
 		   "index \"a/b.html\"");
-	write_text(conf, "[log]\naccess_log = \"/nonexistent/dir/access.log\"\n");
+	write_text(conf,
+		   "[log]\naccess_log = \"/nonexistent/dir/access.log\"\n");
 	expect_run((const char *[]){"-t", "-c", conf, NULL}, 1,
 		   "access log \"/nonexistent/dir/access.log\": No such file");
 	write_text(conf, "[server]\nmax_request_line = \"32KiB\"\n"
@@ -437,8 +436,8 @@ static void *hammer_run(void *arg)
 		ssize_t r = 0;
 		if (fd >= 0 && !send_all(fd, req, sizeof(req) - 1))
 			while ((r = recv_timeout(fd, buf + got,
-						 sizeof(buf) - 1 - got,
-						 3000)) > 0 &&
+						 sizeof(buf) - 1 - got, 3000)) >
+				   0 &&
 			       got + (size_t)r < sizeof(buf) - 1)
 				got += (size_t)r;
 		buf[got] = '\0';
@@ -599,9 +598,12 @@ static void test_memory_knobs(void **state)
 		read_resp(&c, &r, 0);
 		assert_int_equal(r.status, 200);
 		http_resp_free(&r);
-		send_str(&c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
-			     "X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
-			     "Content-Length: 0\r\n\r\n");
+		send_str(&c,
+			 "POST /echo HTTP/1.1\r\nHost: x\r\n"
+			 "X-Long: "
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+			 "Content-Length: 0\r\n\r\n");
 		read_resp(&c, &r, 0);
 		assert_int_equal(r.status, 200);
 		http_resp_free(&r);
@@ -713,8 +715,8 @@ static int setup_v6_only(void **state)
 	assert_true(lfd >= 0);
 	close(lfd);
 	f->srv.port = f->port = free_port();
-	const char *args[] = {"-w", "1", "--io", f->be->name, "--host", "::1",
-			      NULL};
+	const char *args[] = {"-w",	"1",   "--io", f->be->name,
+			      "--host", "::1", NULL};
 	f->srv.pid = server_spawn(&f->srv, args);
 	assert_true(f->srv.pid > 0);
 	f->running = true;
@@ -757,13 +759,12 @@ static void test_quiet_stdout(void **state)
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(fd, STDOUT_FILENO);
 		dup2(devnull, STDERR_FILENO);
-		execl(RG_RINGLET_BIN, RG_RINGLET_BIN, "-p", p, "-w", "2", "--io",
-		      f->be->name, (char *)NULL);
+		execl(RG_RINGLET_BIN, RG_RINGLET_BIN, "-p", p, "-w", "2",
+		      "--io", f->be->name, (char *)NULL);
 		_exit(127);
 	}
 	bool up = false;
-	for (int64_t end = now_ms() + 5000; !up && now_ms() < end;
-	     sleep_ms(20))
+	for (int64_t end = now_ms() + 5000; !up && now_ms() < end; sleep_ms(20))
 		up = server_probe(port);
 	kill(pid, SIGHUP);
 	sleep_ms(300);
@@ -806,8 +807,8 @@ int main(void)
 	    T_OPS_WITH(test_ipv6_only, setup_v6_only),
 	    T_OPS(test_quiet_stdout),
 	};
-	int failed = cmocka_run_group_tests_name("command line", cli, NULL,
-						 NULL);
+	int failed =
+	    cmocka_run_group_tests_name("command line", cli, NULL, NULL);
 	failed += FIXTURE_RUN(tests);
 	tmp_cleanup();
 	return failed ? 1 : 0;

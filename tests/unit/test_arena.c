@@ -301,7 +301,7 @@ static void spill_threshold_is_settable(void **state)
 	char *a = rg_arena_alloc(f->arena, 3 * QUARTER);
 	char *b = rg_arena_alloc(f->arena, 3 * QUARTER); /* a second block */
 	assert_true(in_block(a, f->arena) && b && !in_block(b, f->arena));
-	assert_int_equal(f->account.reserved, account); /* no heap */
+	assert_int_equal(f->account.reserved, account);	  /* no heap */
 	assert_non_null(rg_arena_alloc(f->arena, BLOCK)); /* above the cap */
 	assert_int_equal(f->account.reserved, account + BLOCK);
 	rg_arena_reset(f->arena);

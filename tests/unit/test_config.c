@@ -217,8 +217,8 @@ static void test_listen(void **state)
 	assert_string_equal(c.listen[2].host, "127.0.0.1");
 	assert_int_equal(c.listen[2].port, 81);
 	rg__config_file_free(&c);
-	expect_error("[server]\nlisten = []\n", "t.toml:2: ",
-		     "at least one address");
+	expect_error("[server]\nlisten = []\n",
+		     "t.toml:2: ", "at least one address");
 	expect_error("[server]\nlisten = [\":80\", \"0.0.0.0:80\"]\n",
 		     "t.toml:2: ", "listen address 0.0.0.0:80 given twice");
 	expect_error("[server]\nlisten = [\"[::]:80\", \"[0::0]:80\"]\n",
@@ -227,15 +227,15 @@ static void test_listen(void **state)
 	assert_int_equal(
 	    parse(&c, "[server]\nlisten = [\"[::1]:0\", \"[::1]:0\"]\n"), 0);
 	rg__config_file_free(&c);
-	expect_error("[server]\nlisten = [\":80\", \"x\"]\n", "t.toml:2: ",
-		     "bad listen address");
+	expect_error("[server]\nlisten = [\":80\", \"x\"]\n",
+		     "t.toml:2: ", "bad listen address");
 	expect_error("[server]\nlisten = 80\n", "t.toml:2: ",
 		     "listen must be a string or an array of strings");
 
 	static const char *const bad[] = {
-	    "::1:80",	    "[::1]80",	  "[::1",
-	    "127.0.0.1",    "127.0.0.1:", "127.0.0.1:65536",
-	    "localhost:80", "1.2.3.4:8x", "[1.2.3.4]:80", "[]:80",
+	    "::1:80",	    "[::1]80",	       "[::1",	       "127.0.0.1",
+	    "127.0.0.1:",   "127.0.0.1:65536", "localhost:80", "1.2.3.4:8x",
+	    "[1.2.3.4]:80", "[]:80",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[128];
