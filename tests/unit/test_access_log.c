@@ -28,35 +28,13 @@
 /* ---- a buffer that ends just before a PROT_NONE page ------------------- */
 
 #define GUARD_SPAN (64 * 1024)
-
-static char *guard_base; /* GUARD_SPAN writable bytes, then the guard page */
-
-static int guard_setup(void **state)
-{
-	(void)state;
-	long page = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, GUARD_SPAN + (size_t)page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	if (mprotect(m + GUARD_SPAN, (size_t)page, PROT_NONE))
-		return -1;
-	guard_base = m;
-	return 0;
-}
-
-static int guard_teardown(void **state)
-{
-	(void)state;
-	munmap(guard_base, GUARD_SPAN + (size_t)sysconf(_SC_PAGESIZE));
-	return 0;
-}
+#include "guard.h"
 
 /* `cap` bytes whose last one touches the guard page. */
 static char *guarded(size_t cap)
 {
 	assert_true(cap <= GUARD_SPAN);
-	char *p = guard_base + GUARD_SPAN - cap;
+	char *p = guard_tail(cap);
 	memset(p, '~', cap);
 	return p;
 }

@@ -24,35 +24,13 @@
 /* ---- a buffer that ends just before a PROT_NONE page ------------------- */
 
 #define GUARD_SPAN (128 * 1024)
-
-static char *guard_base; /* GUARD_SPAN writable bytes, then the guard page */
-
-static int guard_setup(void **state)
-{
-	(void)state;
-	long page = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, GUARD_SPAN + (size_t)page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	if (mprotect(m + GUARD_SPAN, (size_t)page, PROT_NONE))
-		return -1;
-	guard_base = m;
-	return 0;
-}
-
-static int guard_teardown(void **state)
-{
-	(void)state;
-	munmap(guard_base, GUARD_SPAN + (size_t)sysconf(_SC_PAGESIZE));
-	return 0;
-}
+#include "guard.h"
 
 /* A buffer of capacity `cap` whose last byte touches the guard page,
  * holding `prefix` bytes of pending output and filled with '~' after. */
 static struct rg__wbuf guarded(size_t cap, size_t prefix)
 {
-	struct rg__wbuf b = {guard_base + GUARD_SPAN - cap, prefix, cap};
+	struct rg__wbuf b = {guard_tail(cap), prefix, cap};
 
 	memset(b.data, 'p', prefix);
 	memset(b.data + prefix, '~', cap - prefix);
