@@ -3,6 +3,7 @@
  *   "$http_referer" "$http_user_agent"
  * with its escaping, time and address fields: pure functions, no state. */
 #include "core/access_log.h"
+#include "http/decimal.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -53,12 +54,6 @@ size_t rg__alog_escape(char *out, size_t max, const char *s, size_t n,
 	return o;
 }
 
-static void put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
 void rg__alog_format_time(char out[RG__ALOG_TIME_LEN + 1], const struct tm *tm)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -71,37 +66,23 @@ void rg__alog_format_time(char out[RG__ALOG_TIME_LEN + 1], const struct tm *tm)
 	if (off < 0)
 		off = -off;
 	/* "01/Dec/2026:03:10:00 +0000" */
-	put2(out, (unsigned)tm->tm_mday);
+	rg__dec2(out, (unsigned)tm->tm_mday);
 	out[2] = '/';
 	memcpy(out + 3, months + 3 * mon, 3);
 	out[6] = '/';
-	put2(out + 7, (unsigned)(year / 100));
-	put2(out + 9, (unsigned)(year % 100));
+	rg__dec2(out + 7, (unsigned)(year / 100));
+	rg__dec2(out + 9, (unsigned)(year % 100));
 	out[11] = ':';
-	put2(out + 12, (unsigned)tm->tm_hour);
+	rg__dec2(out + 12, (unsigned)tm->tm_hour);
 	out[14] = ':';
-	put2(out + 15, (unsigned)tm->tm_min);
+	rg__dec2(out + 15, (unsigned)tm->tm_min);
 	out[17] = ':';
-	put2(out + 18, (unsigned)tm->tm_sec);
+	rg__dec2(out + 18, (unsigned)tm->tm_sec);
 	out[20] = ' ';
 	out[21] = sign;
-	put2(out + 22, (unsigned)(off / 60 % 100));
-	put2(out + 24, (unsigned)(off % 60));
+	rg__dec2(out + 22, (unsigned)(off / 60 % 100));
+	rg__dec2(out + 24, (unsigned)(off % 60));
 	out[26] = '\0';
-}
-
-/* Decimal digits of v at p; returns the end. */
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
 }
 
 size_t rg__alog_format_addr(char out[RG__ALOG_ADDR_LEN + 1], int af,
@@ -118,7 +99,7 @@ size_t rg__alog_format_addr(char out[RG__ALOG_ADDR_LEN + 1], int af,
 		for (int i = 0; i < 4; i++) {
 			if (i)
 				*p++ = '.';
-			p = put_u64(p, addr[i]);
+			p = rg__u64_put(p, addr[i]);
 		}
 		*p = '\0';
 		return (size_t)(p - out);
@@ -208,9 +189,9 @@ size_t rg__alog_format(char *out, size_t cap, const struct rg__alog_entry *e)
 	if (!whole)
 		PUT_LIT(&l, "...");
 	PUT_LIT(&l, "\" ");
-	put(&l, num, (size_t)(put_u64(num, e->status) - num));
+	put(&l, num, (size_t)(rg__u64_put(num, e->status) - num));
 	PUT_LIT(&l, " ");
-	put(&l, num, (size_t)(put_u64(num, e->bytes) - num));
+	put(&l, num, (size_t)(rg__u64_put(num, e->bytes) - num));
 	PUT_LIT(&l, " ");
 	put_field(&l, e->referer);
 	PUT_LIT(&l, " ");

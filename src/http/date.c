@@ -1,17 +1,13 @@
 /* date.c: the per-worker Date header cache and its IMF-fixdate formatter. */
 #include "http/response.h"
 
+#include "http/decimal.h"
+
 #include <string.h>
 
 /* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four digits can show. */
 #define DATE_MIN ((int64_t)-62167219200)
 #define DATE_MAX ((int64_t)253402300799)
-
-static void put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
 
 void rg__date_format(char out[RG__DATE_LEN + 1], time_t t)
 {
@@ -42,18 +38,18 @@ void rg__date_format(char out[RG__DATE_LEN + 1], time_t t)
 
 	memcpy(out, wdays + 3 * wday, 3);
 	memcpy(out + 3, ", ", 2);
-	put2(out + 5, mday);
+	rg__dec2(out + 5, mday);
 	out[7] = ' ';
 	memcpy(out + 8, months + 3 * mon, 3);
 	out[11] = ' ';
-	put2(out + 12, year / 100);
-	put2(out + 14, year % 100);
+	rg__dec2(out + 12, year / 100);
+	rg__dec2(out + 14, year % 100);
 	out[16] = ' ';
-	put2(out + 17, sec / 3600);
+	rg__dec2(out + 17, sec / 3600);
 	out[19] = ':';
-	put2(out + 20, sec / 60 % 60);
+	rg__dec2(out + 20, sec / 60 % 60);
 	out[22] = ':';
-	put2(out + 23, sec % 60);
+	rg__dec2(out + 23, sec % 60);
 	memcpy(out + 25, " GMT", 5);
 }
 

@@ -2,6 +2,8 @@
  * chunks into a caller-owned buffer, all or nothing, without allocating. */
 #include "http/response.h"
 
+#include "http/decimal.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -137,38 +139,6 @@ static inline char *put(char *p, const void *src, size_t n)
 
 #define PUT_LIT(p, s) put(p, s, sizeof(s) - 1)
 
-static const char digit_pairs[201] = "00010203040506070809"
-				     "10111213141516171819"
-				     "20212223242526272829"
-				     "30313233343536373839"
-				     "40414243444546474849"
-				     "50515253545556575859"
-				     "60616263646566676869"
-				     "70717273747576777879"
-				     "80818283848586878889"
-				     "90919293949596979899";
-
-/* Writes `v` in decimal so that it ends at `end`; returns its first byte.
- * Two digits per division: a 13-byte body's length is one table load. */
-static inline char *u64_dec(char *end, uint64_t v)
-{
-	char *p = end;
-
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
-}
-
 /* The decisions for one response, and the bytes of its head. */
 struct plan {
 	const char *line; /* status line, CRLF included */
@@ -224,7 +194,7 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 	} else {
 		const struct class_reason *r = &class_reasons[status / 100 - 1];
 		char *p = PUT_LIT(pl->line_buf, "HTTP/1.1 ");
-		p = u64_dec(p + 3, (uint64_t)status) + 3;
+		p = rg__u64_dec(p + 3, (uint64_t)status) + 3;
 		*p++ = ' ';
 		memcpy(p, r->text, sizeof(r->text));
 		p = PUT_LIT(p + r->len, "\r\n");
@@ -248,8 +218,8 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 	if (content) {
 		switch (framing) {
 		case RG__FRAMING_LENGTH:
-			pl->num =
-			    u64_dec(pl->num_buf + sizeof(pl->num_buf), length);
+			pl->num = rg__u64_dec(pl->num_buf + sizeof(pl->num_buf),
+					      length);
 			pl->num_len = (size_t)(pl->num_buf +
 					       sizeof(pl->num_buf) - pl->num);
 			if (length)
@@ -424,7 +394,7 @@ int rg__response_error(struct rg__wbuf *b, int status, const char *detail,
 		return -ENOSPC;
 	char *p = put_head(b->data + b->len, &pl, &h);
 	if (n) {
-		p = u64_dec(p + 3, (uint64_t)status) + 3;
+		p = rg__u64_dec(p + 3, (uint64_t)status) + 3;
 		*p++ = ' ';
 		p = put(p, reason, reason_len);
 		if (detail) {

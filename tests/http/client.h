@@ -375,23 +375,24 @@ static inline int server_start(struct server *s, const char *const args[])
 	return -1;
 }
 
-/* Sends SIGTERM and waits up to timeout_ms for the server to exit; past
- * that kills it. Returns its wait status, or -1 if it had to be killed.
- * On anything but exit status 0 (under ASan, a leak makes it non-zero) the
- * log is printed. The log file is removed. */
-static inline int server_stop(struct server *s, int64_t timeout_ms)
+/* Sends `sig` (0: none, it was sent before) and waits up to timeout_ms for
+ * the server to exit; past that kills it. Returns its wait status, or -1
+ * if it had to be killed. On anything but exit status 0 (under ASan, a
+ * leak makes it non-zero) the log is printed. The log file is removed. */
+static inline int server_signal_wait(struct server *s, int sig,
+				     int64_t timeout_ms)
 {
 	if (s->pid <= 0)
 		return -1;
 	int status = -1;
-	kill(s->pid, SIGTERM);
+	if (sig)
+		kill(s->pid, sig);
 	int64_t end = now_ms() + timeout_ms;
 	pid_t r;
 	while ((r = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < end)
 		sleep_ms(5);
 	if (r != s->pid) {
-		fprintf(stderr,
-			"server did not exit within %lld ms of SIGTERM\n",
+		fprintf(stderr, "server did not exit within %lld ms\n",
 			(long long)timeout_ms);
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
@@ -409,6 +410,12 @@ static inline int server_stop(struct server *s, int64_t timeout_ms)
 	unlink(s->log);
 	s->pid = -1;
 	return status;
+}
+
+/* SIGTERM, then server_signal_wait. */
+static inline int server_stop(struct server *s, int64_t timeout_ms)
+{
+	return server_signal_wait(s, SIGTERM, timeout_ms);
 }
 
 /* ------------------------------------------------------------------------

@@ -171,28 +171,14 @@ static void wait_workers(struct fixture *f, int want, int64_t ms)
 	fail_msg("%d workers on /stats, wanted %d", n, want);
 }
 
-/* Sends `sig` to the master and waits (up to ms) for its exit status. */
+/* Sends `sig` to the master (0: none) and waits (up to ms) for its exit
+ * status; -1 if it had to be killed. */
 static int stop_master(struct fixture *f, int sig, int64_t ms)
 {
-	assert_int_equal(kill(f->srv.pid, sig), 0);
-	int status = -1;
-	pid_t w = 0;
-	int64_t end = now_ms() + ms;
-	while ((w = waitpid(f->srv.pid, &status, WNOHANG)) == 0 &&
-	       now_ms() < end)
-		sleep_ms(5);
-	if (w != f->srv.pid) {
-		print_message("still running %lld ms after signal %d\n",
-			      (long long)ms, sig);
-		kill(f->srv.pid, SIGKILL);
-		waitpid(f->srv.pid, &status, 0);
-		status = -1;
-	}
+	if (sig)
+		assert_int_equal(kill(f->srv.pid, sig), 0);
 	f->running = false;
-	if (status != 0)
-		server_print_log(&f->srv, 16384);
-	unlink(f->srv.log);
-	return status;
+	return server_signal_wait(&f->srv, 0, ms);
 }
 
 /* ------------------------------------------------------------------------

@@ -389,21 +389,8 @@ static void test_graceful_stop(void **state)
 	check_str(&r, 200, "slept 500");
 	http_resp_free(&r);
 	expect_closed(&idle, 3000);
-	int status = -1;
-	pid_t w = 0;
-	while ((w = waitpid(f->srv.pid, &status, WNOHANG)) == 0 &&
-	       now_ms() < t0 + 5000)
-		sleep_ms(5);
-	if (w != f->srv.pid) {
-		print_message("still running 5 s after SIGTERM\n");
-		kill(f->srv.pid, SIGKILL);
-		waitpid(f->srv.pid, &status, 0);
-	}
 	f->running = false;
-	if (status != 0)
-		server_print_log(&f->srv, 16384);
-	unlink(f->srv.log);
-	assert_int_equal(w, f->srv.pid);
+	int status = server_signal_wait(&f->srv, 0, t0 + 5000 - now_ms());
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	http_close(&busy);
