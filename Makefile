@@ -15,6 +15,16 @@ PKG_CONFIG ?= pkg-config
 DEPS    := liburing
 TESTDEPS := cmocka
 
+# pkg-config is asked when a recipe runs, never while make reads this file
+# (recursive "=", not ":="): in `make deps run` on a fresh machine the first
+# goal installs pkg-config and the libraries, and an answer taken at read
+# time, before that, was a link line without -luring. `make deps X` runs its
+# goals one after another, also under -j, so X never starts before deps ends.
+pkg = $(shell $(PKG_CONFIG) $1)
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+
 ifeq ($(FLAVOUR),release)
   B := $(BUILD)
   OPT := -O2 -g -DNDEBUG
@@ -30,21 +40,27 @@ else
   $(error FLAVOUR must be release, debug or asan)
 endif
 
+# The project's flags are its own; CFLAGS and LDFLAGS from the command line
+# (`make CFLAGS=-march=native`) are added after them, never instead of them.
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla
 CFLAGS  ?=
-CFLAGS  += -std=c17 -D_GNU_SOURCE -fPIC -fno-semantic-interposition $(WARN) $(OPT) -Iinclude -Isrc \
-           $(shell $(PKG_CONFIG) --cflags $(DEPS))
 LDFLAGS ?=
-LDFLAGS += $(filter -fsanitize=%,$(OPT))
-LIBS    := $(shell $(PKG_CONFIG) --libs $(DEPS)) -lpthread
+RG_CFLAGS = -std=c17 -D_GNU_SOURCE -fPIC -fno-semantic-interposition \
+	    $(WARN) $(OPT) -Iinclude -Isrc $(call pkg,--cflags $(DEPS)) \
+	    $(CFLAGS)
+RG_LDFLAGS = $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
+LIBS     = $(call pkg,--libs $(DEPS)) -lpthread
+TEST_CFLAGS = $(call pkg,--cflags $(TESTDEPS))
+TEST_LIBS   = $(call pkg,--libs $(TESTDEPS))
 
 LIB_SRC  ?= $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
-.PHONY: all deps lib unit server http test run bench bench-quick \
+FORCE:
+.PHONY: all packages deps lib unit server http test run bench bench-quick \
 	bench-servers bench-bins bench-tools install clean format
 all: lib
 
@@ -53,16 +69,25 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    liburing-dev libcmocka-dev libjemalloc-dev libmimalloc-dev \
 	    libh2o-dev node-llhttp curl ca-certificates \
 	    nginx-light h2o wrk gnuplot-nox
+packages:
+	@echo $(PACKAGES)
+
+# Installs those of them not installed ("ii" to dpkg: a package removed but
+# not purged still answers `dpkg -s`), and says which.
 deps:
-	@dpkg -s $(PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $(PACKAGES) >/dev/null; }
+	@missing=; for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | \
+	    grep -q '^ii' || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { echo "make deps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing \
+	    >/dev/null; }
 
 lib: $(B)/libringlet.a $(B)/libringlet.so $(B)/ringlet.pc
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(RG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libringlet.a: $(LIB_OBJ)
 	@rm -f $@
@@ -71,9 +96,15 @@ $(B)/libringlet.a: $(LIB_OBJ)
 # Only rg_* symbols are exported; rg__* internals stay local.
 $(B)/libringlet.so: $(LIB_OBJ) ringlet.map
 	$(CC) -shared -Wl,-soname,libringlet.so.0 \
-	    -Wl,--version-script=ringlet.map $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIBS)
+	    -Wl,--version-script=ringlet.map $(RG_LDFLAGS) -o $@ $(LIB_OBJ) $(LIBS)
 
-$(B)/ringlet.pc: Makefile
+# ringlet.pc names PREFIX, so it is rewritten whenever PREFIX differs from
+# the one it was written with ($(B)/prefix), as `make install PREFIX=...` needs.
+$(B)/prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+
+$(B)/ringlet.pc: Makefile $(B)/prefix
 	@mkdir -p $(@D)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 	    'includedir=$${prefix}/include' '' 'Name: ringlet' \
@@ -85,12 +116,12 @@ $(B)/ringlet.pc: Makefile
 # --- tests ---------------------------------------------------------------
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libringlet.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TESTDEPS)) -MMD -MP \
-	    $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS) \
-	    $(shell $(PKG_CONFIG) --libs $(TESTDEPS))
+	$(CC) $(RG_CFLAGS) $(TEST_CFLAGS) -MMD -MP \
+	    $< -o $@ $(RG_LDFLAGS) $(B)/libringlet.a $(LIBS) \
+	    $(TEST_LIBS)
 
 # The llhttp corpus lives beside the repository, in ../shared/corpus/llhttp.
-$(B)/tests/unit/test_llhttp_corpus: private CFLAGS += \
+$(B)/tests/unit/test_llhttp_corpus: private RG_CFLAGS += \
 	-DRG_SHARED_DIR='"$(abspath ../shared)"'
 
 unit: $(UNIT_BIN)
@@ -103,21 +134,21 @@ HTTP_SRC := $(sort $(wildcard tests/http/test_*.c))
 # app/ringlet.toml is compiled in (default_config.c) as the configuration
 # used without -c.
 $(B)/ringlet: $(APP_SRC) $(wildcard app/*.h) app/ringlet.toml $(B)/libringlet.a
-	$(CC) $(CFLAGS) -Iapp \
+	$(CC) $(RG_CFLAGS) -Iapp \
 	    -DAPP_DEFAULT_CONFIG_PATH='"$(abspath app/ringlet.toml)"' \
-	    $(APP_SRC) -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS) -lm
+	    $(APP_SRC) -o $@ $(RG_LDFLAGS) $(B)/libringlet.a $(LIBS) -lm
 
 $(B)/examples/%: examples/%.c $(B)/libringlet.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+	$(CC) $(RG_CFLAGS) -MMD -MP $< -o $@ $(RG_LDFLAGS) $(B)/libringlet.a $(LIBS)
 
 # Black-box tests drive $(B)/ringlet on ../shared/data with real clients.
 $(B)/tests/http/%: tests/http/%.c $(wildcard tests/http/*.h) $(B)/ringlet
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TESTDEPS)) -MMD -MP \
+	$(CC) $(RG_CFLAGS) $(TEST_CFLAGS) -MMD -MP \
 	    -DRG_RINGLET_BIN='"$(abspath $(B)/ringlet)"' \
 	    -DRG_SHARED_DIR='"$(abspath ../shared)"' \
-	    $< -o $@ $(LDFLAGS) $(LIBS) $(shell $(PKG_CONFIG) --libs $(TESTDEPS))
+	    $< -o $@ $(RG_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
 server: $(B)/ringlet $(EX_SRC:%.c=$(B)/%)
 http: server $(HTTP_SRC:%.c=$(B)/%)
@@ -130,16 +161,16 @@ test:
 # --- benchmarks ----------------------------------------------------------
 $(B)/bench/alloc: bench/alloc.c $(B)/libringlet.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a \
+	$(CC) $(RG_CFLAGS) -MMD -MP $< -o $@ $(RG_LDFLAGS) $(B)/libringlet.a \
 	    $(LIBS) -ldl
 
 $(B)/bench/coro: bench/coro.c $(B)/libringlet.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+	$(CC) $(RG_CFLAGS) -MMD -MP $< -o $@ $(RG_LDFLAGS) $(B)/libringlet.a $(LIBS)
 
 $(B)/bench/respond: bench/respond.c $(B)/libringlet.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(B)/libringlet.a $(LIBS)
+	$(CC) $(RG_CFLAGS) -MMD -MP $< -o $@ $(RG_LDFLAGS) $(B)/libringlet.a $(LIBS)
 
 # bench/parse measures peers in the same run: llhttp, compiled from Debian's
 # node-llhttp sources into the bench alone, and picohttpparser from libh2o
@@ -150,7 +181,7 @@ LLHTTP_OBJ := $(B)/bench/llhttp/api.o $(B)/bench/llhttp/http.o \
 	      $(B)/bench/llhttp/llhttp.o
 # picohttpparser's phr_parse_request, from Debian's libh2o.so (which ships
 # no picohttpparser.h: bench/parse.c declares the function itself).
-PICO_LIB := $(filter /%,$(shell $(CC) -print-file-name=libh2o.so))
+PICO_LIB = $(filter /%,$(shell $(CC) -print-file-name=libh2o.so))
 
 $(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(@D)
@@ -158,9 +189,9 @@ $(B)/bench/llhttp/%.o: $(LLHTTP_DIR)/%.c
 
 $(B)/bench/parse: bench/parse.c $(B)/libringlet.a $(LLHTTP_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -isystem $(LLHTTP_INC) \
+	$(CC) $(RG_CFLAGS) -isystem $(LLHTTP_INC) \
 	    $(if $(PICO_LIB),-DRG_BENCH_PICO) \
-	    -MMD -MP $< -o $@ $(LDFLAGS) $(LLHTTP_OBJ) $(B)/libringlet.a \
+	    -MMD -MP $< -o $@ $(RG_LDFLAGS) $(LLHTTP_OBJ) $(B)/libringlet.a \
 	    $(PICO_LIB) $(LIBS)
 
 # bench/server.sh's tools, standalone (they link nothing of ringlet's):
@@ -259,6 +290,6 @@ format:
 	    -name '*.[ch]')
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
