@@ -40,9 +40,9 @@ struct rg_header {
  * ------------------------------------------------------------------------ */
 
 struct rg_mem_account {
-	uint64_t limit;    /* bytes; 0 = unlimited (memory_limit) */
+	uint64_t limit;	   /* bytes; 0 = unlimited (memory_limit) */
 	uint64_t reserved; /* bytes currently taken from the system */
-	uint64_t peak;     /* high-water mark of `reserved` */
+	uint64_t peak;	   /* high-water mark of `reserved` */
 	uint64_t failures; /* requests refused because of `limit` */
 };
 
@@ -58,21 +58,21 @@ struct rg_pool;
 
 struct rg_pool_config {
 	size_t object_size; /* bytes per object; rounded up to 16 */
-	size_t initial;     /* objects mapped at creation */
-	size_t grow_by;     /* objects mapped per growth step; 0 = never grow */
-	size_t max;         /* hard cap on objects; 0 = `initial` */
+	size_t initial;	    /* objects mapped at creation */
+	size_t grow_by;	    /* objects mapped per growth step; 0 = never grow */
+	size_t max;	    /* hard cap on objects; 0 = `initial` */
 	int guard_pages;    /* nonzero: page-align objects, PROT_NONE page below
-	                       each one (coroutine stacks) */
+			       each one (coroutine stacks) */
 };
 
 struct rg_pool_stats {
-	uint64_t object_size;    /* bytes per object after rounding */
-	uint64_t capacity;       /* objects mapped now */
-	uint64_t max;            /* hard cap */
-	uint64_t in_use;         /* objects handed out now */
-	uint64_t high_water;     /* most objects ever handed out at once */
-	uint64_t gets;           /* successful gets */
-	uint64_t failures;       /* gets refused (cap or memory limit) */
+	uint64_t object_size;	 /* bytes per object after rounding */
+	uint64_t capacity;	 /* objects mapped now */
+	uint64_t max;		 /* hard cap */
+	uint64_t in_use;	 /* objects handed out now */
+	uint64_t high_water;	 /* most objects ever handed out at once */
+	uint64_t gets;		 /* successful gets */
+	uint64_t failures;	 /* gets refused (cap or memory limit) */
 	uint64_t bytes_reserved; /* bytes mapped, headers and guards included */
 };
 
@@ -109,13 +109,13 @@ struct rg_slab;
 
 struct rg_slab_config {
 	size_t sizes[RG_SLAB_MAX_CLASSES]; /* ascending; 0 ends the list;
-	                                      all zero = 256, 1024, 8192 */
-	size_t initial;                    /* buffers mapped per class */
-	size_t max;                        /* cap per class; 0 = `initial` */
+					      all zero = 256, 1024, 8192 */
+	size_t initial;			   /* buffers mapped per class */
+	size_t max;			   /* cap per class; 0 = `initial` */
 };
 
 struct rg_slab_class_stats {
-	uint64_t size;        /* class size in bytes */
+	uint64_t size;	      /* class size in bytes */
 	uint64_t allocs;      /* buffers handed out, ever */
 	uint64_t bytes_asked; /* sum of the sizes asked for */
 	uint64_t bytes_given; /* sum of the class sizes given */
@@ -160,15 +160,15 @@ struct rg_arena;
  * caller (a worker keeps one set), plain integers so they can live in
  * shared memory. Updated at reset/destroy, except `failures`. */
 struct rg_arena_stats {
-	uint64_t live;           /* arenas created and not destroyed */
-	uint64_t lifecycles;     /* resets + destroys */
-	uint64_t allocs;         /* allocations served */
-	uint64_t bytes_used;     /* bytes handed out, padding excluded */
+	uint64_t live;		 /* arenas created and not destroyed */
+	uint64_t lifecycles;	 /* resets + destroys */
+	uint64_t allocs;	 /* allocations served */
+	uint64_t bytes_used;	 /* bytes handed out, padding excluded */
 	uint64_t bytes_reserved; /* block bytes held, summed per lifecycle */
-	uint64_t extra_blocks;   /* blocks chained beyond the first */
-	uint64_t spills;         /* allocations sent to the heap */
+	uint64_t extra_blocks;	 /* blocks chained beyond the first */
+	uint64_t spills;	 /* allocations sent to the heap */
 	uint64_t spill_bytes;
-	uint64_t failures;       /* allocations that returned NULL */
+	uint64_t failures; /* allocations that returned NULL */
 };
 
 /* Creates an arena in a block taken from `blocks`. `stats` may be NULL.
@@ -196,8 +196,7 @@ void rg_arena_reset(struct rg_arena *arena);
 void *rg_arena_alloc(struct rg_arena *arena, size_t size);
 
 /* `size` bytes aligned to `align` (a power of two, at most 16). */
-void *rg_arena_alloc_aligned(struct rg_arena *arena, size_t size,
-			     size_t align);
+void *rg_arena_alloc_aligned(struct rg_arena *arena, size_t size, size_t align);
 
 /* Zeroed array of `n` elements; NULL if `n * size` overflows. */
 void *rg_arena_calloc(struct rg_arena *arena, size_t n, size_t size);
@@ -244,24 +243,27 @@ enum rg_io_backend { RG_IO_AUTO, RG_IO_URING, RG_IO_EPOLL };
 /* Every knob, with its default (rg_server_config_init). Sizes in bytes,
  * timeouts in milliseconds (0 = none). */
 struct rg_server_config {
-	const char *host;	      /* numeric IPv4/IPv6 to bind; "0.0.0.0" */
-	uint16_t port;		      /* 8080; 0 = any (see rg_server_port) */
-	int backlog;		      /* listen(2) backlog; 4096 */
-	bool reuse_port;	      /* SO_REUSEPORT, for one server per worker
-					 process on one port; false */
+	const char *host; /* numeric IPv4/IPv6 to bind; "0.0.0.0" */
+	uint16_t port;	  /* 8080; 0 = any (see rg_server_port) */
+	int backlog;	  /* listen(2) backlog; 4096 */
+	bool reuse_port;  /* SO_REUSEPORT, for one server per worker
+			     process on one port; false */
 	enum rg_io_backend io_backend; /* RG_IO_AUTO */
-	uint32_t max_connections;     /* connection pool cap; 10000 */
-	size_t request_arena_size;    /* arena block; 8192 */
-	size_t large_alloc_spill;     /* arena allocations above go to the
-					 heap; 16384 (capped at a block) */
-	size_t small_alloc_threshold; /* smallest buffer slab class (new
-					 input queues); 256; 64..1024 */
-	size_t coroutine_stack_size;  /* per running handler; 65536 */
-	uint32_t max_coroutines;      /* handlers running at once; 1024 */
-	size_t header_buffer_size;    /* largest request head; 16384 */
-	size_t max_request_line;      /* 414 above; 8192 */
-	uint32_t max_headers;	      /* 431 above; 100 */
-	uint64_t max_body_size;	      /* 413 above; 1 MiB; 0 = unlimited */
+	uint32_t max_connections;      /* connection pool cap; 10000 */
+	size_t request_arena_size;     /* arena block; 8192 */
+	size_t large_alloc_spill;      /* arena allocations above go to the
+					  heap; 16384 (capped at a block) */
+	size_t small_alloc_threshold;  /* smallest buffer slab class (new
+					  input queues); 256; 64..1024 */
+	size_t coroutine_stack_size;   /* per running handler; 65536 */
+	uint32_t max_coroutines;       /* handlers running at once; 1024 */
+	size_t header_buffer_size;     /* largest request head; 16384 */
+	size_t max_request_line;       /* 414 above; 8192 */
+	uint32_t max_headers;	       /* 431 above; 100 */
+	uint64_t max_body_size;	       /* 413 above; 1 MiB; 0 = unlimited */
+	bool underscores_in_headers;   /* keep header fields whose name holds
+					  '_' (dropped by default: WSGI and
+					  CGI read "X_A" as "X-A"); false */
 	size_t connection_buffer_size; /* input buffered per connection before
 					  reading pauses; 65536 */
 	uint32_t header_timeout_ms;    /* whole head must arrive; 10000 */
@@ -314,10 +316,13 @@ struct rg_server *rg_server_create(const struct rg_server_config *config);
  * segments are literals, ":name" (one segment, read with rg_param) or a
  * final "*" (the rest of the path, rg_param(req, "*")). HEAD requests use
  * GET routes when no HEAD route matches. Unmatched paths get 404, a path
- * matched for other methods 405 with Allow, an unknown method 501.
+ * matched for other methods 405 with Allow, a method no route takes 501
+ * (never GET, HEAD or OPTIONS). Pattern "*" routes OPTIONS * (asterisk
+ * form); without one the server answers it: 200 with Allow listing every
+ * method the routes serve.
  * Returns 0, -EINVAL for a bad pattern, or -ENOMEM. */
-int rg_route(struct rg_server *server, const char *method,
-	     const char *pattern, rg_handler *handler, void *data);
+int rg_route(struct rg_server *server, const char *method, const char *pattern,
+	     rg_handler *handler, void *data);
 
 /* A listening TCP socket on numeric `host` ("0.0.0.0", "::1") and `port`
  * (0 = any), close-on-exec and non-blocking, with SO_REUSEADDR, with
@@ -368,12 +373,10 @@ int rg_query_param(struct rg_request *req, const char *name,
 		   struct rg_str *value);
 
 /* The value of the first header named `name` (any case), or NULL. */
-const struct rg_str *rg_header(const struct rg_request *req,
-			       const char *name);
+const struct rg_str *rg_header(const struct rg_request *req, const char *name);
 
 /* Every header as received, in order; *count receives their number. */
-const struct rg_header *rg_headers(const struct rg_request *req,
-				   size_t *count);
+const struct rg_header *rg_headers(const struct rg_request *req, size_t *count);
 
 /* The request's arena: freed when the response is done. */
 struct rg_arena *rg_request_arena(struct rg_request *req);
@@ -397,8 +400,7 @@ int rg_body(struct rg_request *req, size_t max, struct rg_str *body);
 
 /* Adds a response header (both strings copied into the arena), sent with
  * the response that follows. 0, -EINVAL (CR, LF or NUL inside), -ENOMEM. */
-int rg_header_add(struct rg_request *req, const char *name,
-		  const char *value);
+int rg_header_add(struct rg_request *req, const char *name, const char *value);
 
 /* Sends a whole response: `status`, Content-Type `type` (NULL for none) and
  * body[0, n). The handler is suspended while a body larger than the output
@@ -504,9 +506,9 @@ struct rg_server_stats {
 	uint64_t connections_active;
 	uint64_t connections_refused; /* pool exhausted: 503 and close */
 	uint64_t requests;	      /* responses completed */
-	uint64_t errors;	      /* requests rejected by the server (4xx/5xx
-					 the parser or the limits gave) */
-	uint64_t timeouts;	      /* connections closed by a timeout */
+	uint64_t errors;   /* requests rejected by the server (4xx/5xx
+			      the parser or the limits gave) */
+	uint64_t timeouts; /* connections closed by a timeout */
 	uint64_t rss_bytes, peak_rss_bytes; /* the process, from /proc */
 	struct rg_mem_account memory;	    /* the worker's account */
 	struct rg_arena_stats arena;

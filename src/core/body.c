@@ -40,9 +40,10 @@ long rg__body_take(struct rg_request *req, char *buf, size_t n)
 			ssize_t used = rg__chunked_decode(
 			    &req->chunked, s->buf + s->off, k, &dl, &done);
 			if (used < 0)
-				return body_error(req, used == -RG__E_BODY_TOO_LARGE
-							   ? -EMSGSIZE
-							   : -EBADMSG);
+				return body_error(req,
+						  used == -RG__E_BODY_TOO_LARGE
+						      ? -EMSGSIZE
+						      : -EBADMSG);
 			if (buf)
 				memcpy(buf + got, s->buf + s->off, dl);
 			got += dl;
@@ -62,7 +63,7 @@ int rg__body_drain(struct rg_request *req)
 		return 1;
 	/* The client waits for 100 Continue before sending a body it may
 	 * never send: only closing ends the request cleanly. */
-	if (req->head.expect_continue && !req->sent_continue)
+	if (req->head.expect_continue && !req->continued)
 		return -EPIPE;
 	long r = rg__body_take(req, NULL, SIZE_MAX);
 	if (r < 0)
@@ -72,26 +73,42 @@ int rg__body_drain(struct rg_request *req)
 	return (req->conn->flags & RG__C_EOF) ? -ECONNRESET : 0;
 }
 
+/* 100 Continue, once, and only when the handler is about to wait for a
+ * body of which nothing has come: a client that sent it with the head (or
+ * began to) is not waiting, and is sent no stray interim response (as
+ * nginx does). The parser leaves expect_continue false in HTTP/1.0, which
+ * must get no 1xx (RFC 9110 15.2). */
+static int send_continue(struct rg_request *req)
+{
+	struct rg__conn *c = req->conn;
+	req->continued = true;
+	int err = rg__conn_reserve(c, 32);
+	if (err < 0)
+		return err;
+	struct rg__wbuf b = rg__conn_wbuf(c);
+	rg__response_continue(&b);
+	rg__conn_wrote(c, b.len);
+	return 0;
+}
+
 long rg_body_read(struct rg_request *req, void *buf, size_t n)
 {
 	struct rg__conn *c = req->conn;
 	if (req->body_done || !n)
 		return 0;
-	if (req->head.expect_continue && !req->sent_continue) {
-		req->sent_continue = true;
-		int err = rg__conn_reserve(c, 32);
-		if (err < 0)
-			return body_error(req, err);
-		struct rg__wbuf b = rg__conn_wbuf(c);
-		rg__response_continue(&b);
-		rg__conn_wrote(c, b.len);
-	}
 	for (;;) {
+		if (c->in && c->in->bytes)
+			req->continued = true; /* the client is sending */
 		long r = rg__body_take(req, buf, n);
 		if (r != 0 || req->body_done)
 			return r;
 		if (c->flags & (RG__C_EOF | RG__C_CLOSING))
 			return body_error(req, -ECONNRESET);
+		if (req->head.expect_continue && !req->continued) {
+			int err = send_continue(req);
+			if (err < 0)
+				return body_error(req, err);
+		}
 		uint32_t t = c->w->server->config.body_timeout_ms;
 		c->deadline = t ? c->w->timers.now + t : 0;
 		int err = rg__request_suspend(req, RG__WAIT_BODY);
@@ -119,8 +136,8 @@ int rg_body(struct rg_request *req, size_t max, struct rg_str *body)
 			if (req->body_done || cap >= max + 1)
 				break;
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *q = rg_arena_realloc(req->arena, p, cap + 1,
-						   ncap + 1);
+			char *q =
+			    rg_arena_realloc(req->arena, p, cap + 1, ncap + 1);
 			if (!q)
 				return -ENOMEM;
 			p = q;

@@ -64,6 +64,8 @@ static const struct key keys[] = {
     {T_SERVER, "max_body_size", K_SIZE, S(max_body_size), 0, 1024 * GiB},
     {T_SERVER, "max_request_line", K_SIZE, S(max_request_line), 16, MiB},
     {T_SERVER, "max_headers", K_UINT, S(max_headers), 1, 10000},
+    {T_SERVER, "underscores_in_headers", K_BOOL, S(underscores_in_headers), 0,
+     1},
     {T_STATIC, "index", K_STR, F(index), 0, 0},
     {T_STATIC, "precompressed", K_BOOL, F(precompressed), 0, 1},
     {T_STATIC, "open_file_cache", K_UINT, F(open_file_cache), 0, 65536},

@@ -180,7 +180,7 @@ static void request_end(struct rg__conn *c)
 }
 
 /* The server's own answer to a request it did not hand to a handler
- * (404, 405, 501) or refused (parser errors, 503). */
+ * (404, 405, 501, and 200 to OPTIONS *) or refused (parser errors, 503). */
 static void respond_self(struct rg__conn *c, int status, const char *allow,
 			 bool close)
 {
@@ -190,10 +190,12 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		return;
 	}
 	struct rg__wbuf b = rg__conn_wbuf(c);
-	/* The body both writers send: "<status> <reason>\n". */
+	/* The body both writers send: "<status> <reason>\n"; none for 200
+	 * (RFC 9110 9.3.7: Content-Length: 0). */
 	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status,
-			 rg__status_reason(status));
+	int n = status == 200 ? 0
+			      : snprintf(body, sizeof(body), "%d %s\n", status,
+					 rg__status_reason(status));
 	bool with_body = true;
 	int res;
 	if (close) {
@@ -209,13 +211,14 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 		    .version_minor = q->version_minor,
 		    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST),
 		    .is_head = q->method_id == RG_METHOD_HEAD,
-		    .content_type = {"text/plain", 10},
+		    .content_type = {"text/plain", n ? 10 : 0},
 		    .headers = &h,
 		    .nheaders = allow ? 1 : 0,
 		    .date = date_now(w),
 		};
 		with_body = !head.is_head;
-		res = rg__response_simple(&b, &head, body, (size_t)n);
+		res =
+		    rg__response_simple(&b, &head, n ? body : NULL, (size_t)n);
 		if (res > 0 && (res & RG__RESP_CLOSE))
 			c->flags |= RG__C_LAST;
 	}
@@ -244,10 +247,18 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 	else
 		r->body_done = true;
 
+	if (h->dropped)
+		rg__log_limited(w, RG__LOG_EV_UNDERSCORE, RG_LOG_DEBUG,
+				"dropped %u header field(s) with '_' in the "
+				"name (first: %.*s); underscores_in_headers "
+				"keeps them",
+				h->dropped, (int)h->dropped_name.len,
+				h->dropped_name.ptr);
 	int st =
 	    rg__router_match(&w->server->router, h->method, h->path, &r->route);
-	if (st != 200) {
-		respond_self(c, st, st == 405 ? r->route.allow : NULL, false);
+	if (st != 200 || !r->route.handler) {
+		respond_self(c, st, r->route.allow[0] ? r->route.allow : NULL,
+			     false);
 		r->resp = RG__RESP_DONE;
 		return;
 	}

@@ -1,5 +1,7 @@
 /* router.c: compiles route patterns into segments at start-up and matches
- * requests against them, in registration order, without allocating. */
+ * requests against them, in registration order, without allocating; says
+ * what the server answers when none matches (404, 405 with Allow, 501, and
+ * OPTIONS * with Allow). */
 #include "core/router.h"
 
 #include <errno.h>
@@ -19,7 +21,8 @@ struct rg__route {
 	const char *method; /* NULL = every method */
 	size_t method_len;
 	struct rg__route_seg *segs; /* one block: segs, then the strings */
-	unsigned nsegs;		    /* >= 1: one per '/' of the pattern */
+	unsigned nsegs; /* one per '/' of the pattern; 0: the pattern "*",
+			   matching the asterisk-form target (OPTIONS *) */
 	rg_handler *handler;
 	void *data;
 };
@@ -87,7 +90,8 @@ static int compile(struct rg__route_seg *segs, unsigned nsegs, char *text)
 int rg__router_add(struct rg__router *r, const char *method,
 		   const char *pattern, rg_handler *handler, void *data)
 {
-	if (!handler || !pattern || pattern[0] != '/' ||
+	bool asterisk = pattern && !strcmp(pattern, "*");
+	if (!handler || !pattern || (pattern[0] != '/' && !asterisk) ||
 	    (method && !is_token(method)))
 		return -EINVAL;
 	unsigned nsegs = 0;
@@ -102,7 +106,8 @@ int rg__router_add(struct rg__router *r, const char *method,
 	if (!rt.segs)
 		return -ENOMEM;
 	char *strings = (char *)(rt.segs + nsegs);
-	memcpy(strings, pattern + 1, plen); /* plen - 1 bytes and the NUL */
+	if (!asterisk) /* plen - 1 bytes and the NUL */
+		memcpy(strings, pattern + 1, plen);
 	if (method)
 		rt.method = memcpy(strings + plen, method, mlen + 1);
 
@@ -138,6 +143,8 @@ static bool path_match(const struct rg__route *rt, struct rg_str path,
 {
 	const char *p = path.ptr, *end = path.ptr + path.len;
 	m->nparams = 0;
+	if (!rt->nsegs)
+		return path.len == 1 && *p == '*';
 	if (p == end || *p != '/')
 		return false;
 	p++;
@@ -174,16 +181,12 @@ static bool str_is(struct rg_str s, const char *b, size_t n)
 	return s.len == n && !memcmp(s.ptr, b, n);
 }
 
-/* One of the methods RFC 9110 defines, or PATCH (RFC 5789). */
-static bool is_standard(struct rg_str method)
+/* GET and HEAD, which every general-purpose server supports (RFC 9110
+ * 9.1), and OPTIONS, which the server answers itself for "*": never 501. */
+static bool always_implemented(struct rg_str method)
 {
-	static const char *const known[] = {"GET",   "HEAD",	"POST",
-					    "PUT",   "DELETE",	"OPTIONS",
-					    "PATCH", "CONNECT", "TRACE"};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (str_is(method, known[i], strlen(known[i])))
-			return true;
-	return false;
+	return str_is(method, "GET", 3) || str_is(method, "HEAD", 4) ||
+	       str_is(method, "OPTIONS", 7);
 }
 
 /* Appends `tok` to the ", "-separated list in allow[0, cap) unless it is
@@ -207,6 +210,37 @@ static void allow_add(char *allow, size_t cap, const char *tok, size_t n)
 	allow[len + sep + n] = '\0';
 }
 
+/* What a route for every method adds to OPTIONS *: the methods of RFC
+ * 9110 and PATCH (RFC 5789) an origin-form path can carry. */
+static const char *const every_method[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"};
+
+/* OPTIONS * (RFC 9110 9.3.7) with no route for it: every method some
+ * route serves, HEAD with GET, and OPTIONS itself. */
+static int options_asterisk(const struct rg__router *r,
+			    struct rg__route_match *m)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rg__route *rt = &r->routes[i];
+		if (!rt->method) {
+			for (size_t k = 0;
+			     k < sizeof(every_method) / sizeof(every_method[0]);
+			     k++)
+				allow_add(m->allow, sizeof(m->allow),
+					  every_method[k],
+					  strlen(every_method[k]));
+			continue;
+		}
+		allow_add(m->allow, sizeof(m->allow), rt->method,
+			  rt->method_len);
+		if (!strcmp(rt->method, "GET"))
+			allow_add(m->allow, sizeof(m->allow), "HEAD", 4);
+	}
+	allow_add(m->allow, sizeof(m->allow), "OPTIONS", 7);
+	m->nparams = 0;
+	return 200;
+}
+
 static int found(const struct rg__route *rt, struct rg__route_match *m)
 {
 	m->handler = rt->handler;
@@ -218,7 +252,7 @@ int rg__router_match(const struct rg__router *r, struct rg_str method,
 		     struct rg_str path, struct rg__route_match *m)
 {
 	bool head = str_is(method, "HEAD", 4);
-	bool routed = false; /* some route names this method exactly */
+	bool routed = false;		    /* some route takes this method */
 	const struct rg__route *get = NULL; /* HEAD's fallback */
 	m->handler = NULL;
 	m->data = NULL;
@@ -232,7 +266,7 @@ int rg__router_match(const struct rg__router *r, struct rg_str method,
 				get = rt;
 			continue;
 		}
-		routed |= rt->method != NULL;
+		routed = true;
 		if (path_match(rt, path, m))
 			return found(rt, m);
 	}
@@ -240,7 +274,9 @@ int rg__router_match(const struct rg__router *r, struct rg_str method,
 		path_match(get, path, m); /* refill the params it found */
 		return found(get, m);
 	}
-	if (!routed && !is_standard(method))
+	if (path.len == 1 && path.ptr[0] == '*' && str_is(method, "OPTIONS", 7))
+		return options_asterisk(r, m);
+	if (!routed && !always_implemented(method))
 		return 501;
 
 	/* Every route left matching the path names another method. */

@@ -41,7 +41,8 @@ void rg__router_free(struct rg__router *r);
 /* Appends a route: `method` a token ("GET", "PURGE"; case-sensitive) or
  * NULL for every method; `pattern` starts with '/' and its segments are
  * literals, ":name" (one non-empty segment) or a final "*" (the rest of the
- * path, possibly empty; its parameter is named "*"). Both strings are
+ * path, possibly empty; its parameter is named "*"); or `pattern` is "*",
+ * the asterisk-form target of OPTIONS * (RFC 9112 3.2.4). Both strings are
  * copied. Routes are tried in the order they were added; the first match
  * wins. Returns 0; -EINVAL for a NULL handler, a method that is not a
  * token, or a bad pattern (no leading '/', ":" without a name, "*" not
@@ -56,8 +57,12 @@ int rg__router_add(struct rg__router *r, const char *method,
  * 200: the first route, in order, with that method or NULL, whose pattern
  *      matches; HEAD falls back to the first matching GET route when no
  *      HEAD or NULL route matches. m->handler, data and params are set.
- * 501: no route matched, the method is none of GET HEAD POST PUT DELETE
- *      OPTIONS PATCH CONNECT TRACE, and no route names it exactly.
+ * 200 with m->handler NULL: OPTIONS * and no route for "*": the server
+ *      answers itself, m->allow listing every method some route serves
+ *      (HEAD with GET, OPTIONS; a route for every method adds GET HEAD
+ *      POST PUT DELETE OPTIONS PATCH TRACE).
+ * 501: no route takes the method (RFC 9110 15.6.2), which is not GET,
+ *      HEAD or OPTIONS (always implemented).
  * 405: the path matches routes of other methods only; m->allow lists
  *      them (HEAD too when GET is there), without duplicates.
  * 404: no route matches the path.

@@ -320,6 +320,7 @@ static int worker_init(struct rg_server *s)
 	    .max_head = (uint32_t)c->header_buffer_size,
 	    .max_headers = c->max_headers,
 	    .max_body = c->max_body_size,
+	    .underscores = c->underscores_in_headers,
 	};
 	/* Connections: one mapping for all, touched only as used. */
 	struct rg_pool_config conns = {.object_size = sizeof(struct rg__conn),

@@ -124,7 +124,8 @@ struct rg_request {
 	struct rg__seg pin;
 	bool pin_owned;
 	/* Body */
-	bool body_started, body_done, sent_continue;
+	bool body_done;
+	bool continued; /* 100 Continue sent, or not needed: body bytes came */
 	uint64_t body_left; /* Content-Length bytes not read yet */
 	struct rg__chunked chunked;
 	/* Suspension */
@@ -156,6 +157,7 @@ enum rg__log_event {
 	RG__LOG_EV_CONN_POOL,  /* connection pool exhausted: 503 */
 	RG__LOG_EV_MEMORY,     /* memory limit or pool cap: a refusal */
 	RG__LOG_EV_ACCESS_LOG, /* access log write failed, lines dropped */
+	RG__LOG_EV_UNDERSCORE, /* header fields with '_' dropped (debug) */
 	RG__LOG_EVENTS
 };
 

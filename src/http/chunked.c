@@ -5,7 +5,11 @@
  * Lines end in CRLF only, as in the head (see parser.c): a bare LF or bare
  * CR anywhere is RG__E_LINE_ENDING. Chunk extensions are checked against
  * the grammar and skipped; trailer fields follow the field syntax of the
- * head and are skipped too (RFC 9112 7.1.2: a server may discard them). */
+ * head and are skipped too (RFC 9112 7.1.2: a server may discard them),
+ * but one that may not be a trailer (RFC 9110 6.5.1: framing, routing,
+ * authentication, request modifiers, content format) rejects the request
+ * with 400: a client sending one is confused or probing for a smuggling
+ * path, and no handler ever sees a trailer as a header field. */
 #include "parser.h"
 #include "scan.h"
 
@@ -46,6 +50,58 @@ enum {
 void rg__chunked_init(struct rg__chunked *d, uint64_t max_body)
 {
 	*d = (struct rg__chunked){.max_body = max_body, .max_trailer = 8192};
+}
+
+/* Fields that must not be trailers (RFC 9110 6.5.1), lowercase: framing
+ * (6.5.1 names Content-Length and Transfer-Encoding), routing (Host),
+ * connection (7.6.1), authentication (11.6), request modifiers (10.1,
+ * 13.1), response controls a client could aim at a cache (Cache-Control,
+ * Pragma) and the content's format (8.3-8.5, 14.4). */
+static const char *const not_trailers[] = {
+    "authorization",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-range",
+    "content-type",
+    "cookie",
+    "expect",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "keep-alive",
+    "max-forwards",
+    "pragma",
+    "proxy-authorization",
+    "proxy-connection",
+    "range",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+};
+
+static bool trailer_allowed(const struct rg__chunked *d)
+{
+	for (size_t i = 0; i < sizeof(not_trailers) / sizeof(*not_trailers);
+	     i++)
+		if (strlen(not_trailers[i]) == d->name_len &&
+		    !memcmp(not_trailers[i], d->name, d->name_len))
+			return false;
+	return true;
+}
+
+static void name_add(struct rg__chunked *d, unsigned char c)
+{
+	if (d->name_len >= sizeof(d->name)) {
+		d->name_len = 0xff;
+		return;
+	}
+	d->name[d->name_len++] = (char)((unsigned)(c - 'A') < 26 ? c + 32 : c);
 }
 
 static unsigned hex_value(unsigned char c)
@@ -235,19 +291,26 @@ ssize_t rg__chunked_decode(struct rg__chunked *d, char *buf, size_t len,
 				err = RG__E_LINE_ENDING;
 			break;
 		case CH_TRAILER:
-			if (c == '\r')
+			if (c == '\r') {
 				st = CH_FINAL_LF;
-			else if (tchar)
+			} else if (tchar) {
 				st = CH_TRAILER_NAME;
-			else
+				d->name_len = 0;
+				name_add(d, c);
+			} else {
 				err = RG__E_TRAILER; /* obs-fold, empty name */
+			}
 			break;
 		case CH_TRAILER_NAME:
-			if (c == ':')
+			if (tchar)
+				name_add(d, c);
+			else if (c == ':' && !trailer_allowed(d))
+				err = RG__E_TRAILER_FIELD;
+			else if (c == ':')
 				st = CH_TRAILER_VALUE;
 			else if (c == '\r')
 				st = cr_then(d, RG__E_TRAILER);
-			else if (!tchar)
+			else
 				err = RG__E_TRAILER;
 			break;
 		case CH_TRAILER_VALUE:

@@ -18,15 +18,29 @@
  *   twice, the framing is unknown: 400 (RFC 9112 6.3 item 4, a MUST). Only
  *   then, any other coding (gzip, deflate, compress, identity...), which
  *   ringlet does not implement: 501 (RFC 9112 6.1).
- * - Order: errors are found in byte order and the first one decides;
- *   checks that need the whole head (framing, missing Host) come after the
- *   final CRLF. A head therefore gives the same result however it is split
- *   across calls; limits are checked as bounds on each scan so that they
- *   fire at the same byte too.
+ * - Order: errors are found in byte order and the first one decides, the
+ *   moment its byte arrives (a TLS ClientHello on the plain port is a 400
+ *   at its first byte, not after the head timeout); checks that need the
+ *   whole line (the target's form, a field's meaning) come at its CRLF,
+ *   those that need the whole head (framing, missing Host) after the
+ *   final CRLF. A head therefore gives the same result, at the same byte,
+ *   however it is split across calls; limits are checked as bounds on each
+ *   scan so that they fire at their byte too.
+ * - Fragment: '#' is in no request-target form (RFC 9112 3.2): 400 at it.
+ * - Method: one still going at the request-line limit is 501 (not a
+ *   method ringlet knows), not 414, which is about the target.
+ * - Field names with '_' are dropped (not in `headers`, counted in
+ *   `dropped`) unless limits->underscores: CGI and WSGI turn '-' and '_'
+ *   alike into '_', so "Content_Length" would pass for Content-Length
+ *   (nginx's underscores_in_headers off). '_' stops the name mask like a
+ *   separator, so the scan notices one at no cost to other heads; they are
+ *   taken out once the head is complete, having counted towards
+ *   max_headers like any field.
  * - Incremental: a head split across calls resumes at the start of the
  *   line it stopped in; fields already parsed stay in `saved` (pointers
- *   rebased if the buffer moved). While that line has no LF yet, a call only
- *   looks for one in the new bytes (and for the line's limit). Measured
+ *   rebased if the buffer moved). While the new bytes all belong where
+ *   the line stopped (method, target, name or value bytes: p->skip), a
+ *   call only checks them with one scan, and the line's limit. Measured
  *   against rescanning (picohttpparser's way: look for the end of the head
  *   from `scanned` - 3, then parse from byte 0), on a 597-byte, 12-field
  *   browser GET (gcc 12 -O2, AVX2, AMD EPYC, same run, best of 5):
@@ -61,6 +75,8 @@ static void parser_reset(struct rg__parser *p)
 	p->hosts = 0;
 	p->te = 0;
 	p->conn = 0;
+	p->skip = 0;
+	p->under = false;
 	p->has_length = false;
 }
 
@@ -136,7 +152,8 @@ static const char *find_byte(const char *s, const char *end, char c)
 	return NULL;
 }
 
-static void split_query(struct rg__request *req, const char *t, size_t n)
+__attribute__((always_inline)) static inline void
+split_query(struct rg__request *req, const char *t, size_t n)
 {
 	const char *q = find_byte(t, t + n, '?');
 	if (!q) {
@@ -228,9 +245,11 @@ static int version_slow(struct rg__request *req, const char **sp,
 }
 
 /* method SP request-target SP HTTP-version CRLF. Returns 1 (*sp past the
- * CRLF), `need` when [*sp, end) ends first, or -error. */
+ * CRLF), `need` when [*sp, end) ends first (with *skip, see rg__parser), or
+ * -error. A method still going at the line's limit is not a known one: 501,
+ * not 414, which is about the target. */
 static int request_line(struct rg__request *req, const char **sp,
-			const char *end, int need)
+			const char *end, int need, uint8_t *skip)
 {
 	const char *s = *sp, *m = s;
 
@@ -242,8 +261,10 @@ static int request_line(struct rg__request *req, const char **sp,
 		req->method_id = RG_METHOD_POST;
 	} else {
 		s = rg__scan_token(s, end);
-		if (s == end)
-			return need;
+		if (s == end) {
+			*skip = RG__C_TCHAR;
+			return need < 0 && s > m ? -RG__E_METHOD_LONG : need;
+		}
 		if (*s != ' ' || s == m)
 			return stop_error(s, end, RG__E_METHOD, need);
 		req->method_id = method_id(m, (size_t)(s - m));
@@ -251,9 +272,18 @@ static int request_line(struct rg__request *req, const char **sp,
 	req->method = (struct rg_str){m, (size_t)(s - m)};
 
 	const char *t = ++s;
+	/* Its first byte names the target's form (RFC 9112 3.2): '/', '*',
+	 * "http", or for CONNECT an authority. Any other is an error now,
+	 * not at the end of the line (an SSH or SMTP banner, say). */
+	if (UNLIKELY(s == end || *s != '/') && s < end && *s != '*' &&
+	    (*s | 0x20) != 'h' && req->method_id != RG_METHOD_CONNECT)
+		return -RG__E_TARGET;
 	s = rg__scan_target(s, end);
-	if (s == end)
+	if (s == end) {
+		*skip =
+		    s > t ? RG__C_TARGET : 0; /* the first byte: see above */
 		return need;
+	}
 	if (*s != ' ' || s == t)
 		return stop_error(s, end, RG__E_TARGET, need);
 	req->target = (struct rg_str){t, (size_t)(s - t)};
@@ -275,6 +305,20 @@ static int request_line(struct rg__request *req, const char **sp,
 }
 
 /* --- fields --------------------------------------------------------------- */
+
+const char *const rg__known_name[RG__H_COUNT] = {
+    [RG__H_HOST] = "host",
+    [RG__H_CONTENT_LENGTH] = "content-length",
+    [RG__H_TRANSFER_ENCODING] = "transfer-encoding",
+    [RG__H_CONNECTION] = "connection",
+    [RG__H_EXPECT] = "expect",
+    [RG__H_CONTENT_TYPE] = "content-type",
+    [RG__H_ACCEPT_ENCODING] = "accept-encoding",
+    [RG__H_IF_NONE_MATCH] = "if-none-match",
+    [RG__H_IF_MODIFIED_SINCE] = "if-modified-since",
+    [RG__H_RANGE] = "range",
+    [RG__H_UPGRADE] = "upgrade",
+};
 
 /* Index in enum rg__known_header, or -1. Names are tchars (token_ieq). */
 static int known_id(const char *n, size_t len)
@@ -324,7 +368,7 @@ struct block {
 };
 
 /* The first byte at or after q whose bit is set in the value mask (or, if
- * !value, the token mask), or `end`; moves the block forward as needed
+ * !value, the name mask), or `end`; moves the block forward as needed
  * (searches only ever move forward). On the scalar level the table loop
  * gives the same answer for less than building masks byte by byte. */
 static inline const char *next_stop(struct block *b, bool value, const char *q,
@@ -332,11 +376,11 @@ static inline const char *next_stop(struct block *b, bool value, const char *q,
 {
 	if (!b->base)
 		return rg__scan_scalar(q, end,
-				       value ? RG__C_VALUE : RG__C_TCHAR);
+				       value ? RG__C_VALUE : RG__C_NAME);
 	for (;;) {
 		size_t off = (size_t)(q - b->base);
 		if (off < 64) {
-			uint64_t m = (value ? b->m.value : b->m.token) >> off;
+			uint64_t m = (value ? b->m.value : b->m.name) >> off;
 			if (m)
 				return q + __builtin_ctzll(m);
 			q = b->base + 64;
@@ -402,11 +446,24 @@ static int fields(struct rg__parser *p, struct rg_arena *arena,
 
 		const char *n = s;
 		s = next_stop(&b, false, s, lo, end);
-		if (s == end)
+		if (s == end) {
+			p->skip = RG__C_TCHAR;
 			goto need_more;
-		if (*s != ':' || s == n) {
-			r = stop_error(s, end, RG__E_HEADER_NAME, need);
-			goto out;
+		}
+		if (UNLIKELY(*s != ':' || s == n)) {
+			/* '_' stops the name mask: step over it. */
+			while (*s == '_') {
+				p->under = true;
+				s = next_stop(&b, false, s + 1, lo, end);
+				if (s == end) {
+					p->skip = RG__C_TCHAR;
+					goto need_more;
+				}
+			}
+			if (*s != ':' || s == n) {
+				r = stop_error(s, end, RG__E_HEADER_NAME, need);
+				goto out;
+			}
 		}
 		size_t nlen = (size_t)(s - n);
 
@@ -417,8 +474,10 @@ static int fields(struct rg__parser *p, struct rg_arena *arena,
 		/* From the colon, not from v: OWS bytes are value bytes, and
 		 * the search then need not wait for the loop above. */
 		s = next_stop(&b, true, n + nlen, lo, end);
-		if (s == end)
+		if (s == end) {
+			p->skip = RG__C_VALUE;
 			goto need_more;
+		}
 		if (*s != '\r') {
 			r = *s == '\n' ? -RG__E_LINE_ENDING
 				       : -RG__E_HEADER_VALUE;
@@ -503,6 +562,7 @@ static void request_init(struct rg__request *req)
 	req->headers = NULL;
 	req->nheaders = 0;
 	memset(req->known, 0xff, sizeof(req->known));
+	req->dropped = 0; /* dropped_name is set with the first */
 }
 
 static void rebase_str(struct rg_str *s, uintptr_t from, size_t n,
@@ -523,25 +583,47 @@ static void rebase(struct rg__request *req, const char *from, size_t n,
 	rebase_str(&req->path, f, n, to);
 	rebase_str(&req->query, f, n, to);
 	rebase_str(&req->authority, f, n, to);
+	if (req->dropped)
+		rebase_str(&req->dropped_name, f, n, to);
 	for (uint32_t i = 0; i < req->nheaders; i++) {
 		rebase_str(&req->headers[i].name, f, n, to);
 		rebase_str(&req->headers[i].value, f, n, to);
 	}
 }
 
-/* An error inside a line whose LF has not arrived, below the line's limit,
- * waits for the LF: a feed split inside that line only looks at the line
- * again once the LF is there, and a head must give the same result however
- * it is split. Limits are not held: they fire at their byte. The state is
- * that of "need more" at the line's start, so the line is parsed again,
- * and fails the same way, when the LF comes. */
-static int hold(const struct rg__parser *p, const char *buf, size_t len,
-		size_t lim, int r)
+/* Takes the fields whose name holds '_' out of the array, in place, and
+ * moves the known[] indices after them down. Only for a head that has one:
+ * the name scan noticed it (p->under), so the common path pays nothing. */
+static void drop_underscored(struct rg__request *req)
 {
-	if (r >= 0 || r == -RG__E_TOO_MANY_HEADERS || len >= lim ||
-	    find_byte(buf + p->line, buf + len, '\n'))
-		return r;
-	return 0;
+	struct rg_header *h = req->headers;
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < req->nheaders; i++) {
+		if (!memchr(h[i].name.ptr, '_', h[i].name.len)) {
+			h[j++] = h[i];
+			continue;
+		}
+		if (!req->dropped++)
+			req->dropped_name = h[i].name;
+		for (int id = 0; id < RG__H_COUNT; id++)
+			if (req->known[id] > (int16_t)j)
+				req->known[id]--;
+	}
+	req->nheaders = j;
+}
+
+/* The first byte of [s, end) outside `cls` (one of the classes p->skip
+ * holds), or `end`. */
+static const char *scan_class(uint8_t cls, const char *s, const char *end)
+{
+	switch (cls) {
+	case RG__C_TCHAR:
+		return rg__scan_token(s, end);
+	case RG__C_TARGET:
+		return rg__scan_target(s, end);
+	default:
+		return rg__scan_value(s, end);
+	}
 }
 
 static int parse(struct rg__parser *p, struct rg_arena *arena, const char *buf,
@@ -551,6 +633,7 @@ static int parse(struct rg__parser *p, struct rg_arena *arena, const char *buf,
 	size_t lim;
 	const char *s = buf + p->line;
 
+	p->skip = 0;
 	if (p->stage == STAGE_REQUEST_LINE) {
 		/* RFC 9112 2.2: skip empty lines before the request line. */
 		size_t head = head_limit(p);
@@ -558,19 +641,17 @@ static int parse(struct rg__parser *p, struct rg_arena *arena, const char *buf,
 		while (s < hend && *s == '\r') {
 			if (s + 1 == hend)
 				break;
-			if (s[1] != '\n') {
-				p->line = (size_t)(s - buf);
-				return hold(p, buf, len, head,
-					    -RG__E_LINE_ENDING);
-			}
+			if (s[1] != '\n')
+				return -RG__E_LINE_ENDING;
 			s += 2;
 		}
 		p->line = (size_t)(s - buf);
 		lim = line_limit(p, &err);
 		const char *end = buf + (len < lim ? len : lim);
-		int r = request_line(req, &s, end, len >= lim ? -err : 0);
+		int r =
+		    request_line(req, &s, end, len >= lim ? -err : 0, &p->skip);
 		if (r <= 0)
-			return hold(p, buf, len, lim, r);
+			return r;
 		p->stage = STAGE_FIELDS;
 		p->line = (size_t)(s - buf);
 	}
@@ -580,7 +661,9 @@ static int parse(struct rg__parser *p, struct rg_arena *arena, const char *buf,
 	int r = fields(p, arena, req, buf, &s, end, len >= lim ? -err : 0);
 	p->line = (size_t)(s - buf);
 	if (r <= 0)
-		return hold(p, buf, len, lim, r);
+		return r;
+	if (UNLIKELY(p->under) && !p->limits->underscores)
+		drop_underscored(req);
 	r = rg__head_done(p, req);
 	return r ? r : (int)p->line;
 }
@@ -589,15 +672,17 @@ int rg__parse_request(struct rg__parser *p, struct rg_arena *arena,
 		      const char *buf, size_t len, struct rg__request *req)
 {
 	if (p->scanned > p->line) {
-		/* The current line is incomplete and [line, scanned) holds no
-		 * LF: until one arrives or the line reaches its limit, there is
-		 * nothing to parse. */
+		/* The current line is incomplete and stopped in a method, a
+		 * target, a name or a value: until a byte outside that class
+		 * arrives (an LF, a separator, an invalid byte) or the line
+		 * reaches its limit, there is nothing to parse. */
 		if (len <= p->scanned)
 			return 0;
 		int err;
 		size_t lim = line_limit(p, &err);
-		if (len < lim &&
-		    !find_byte(buf + p->scanned, buf + len, '\n')) {
+		if (len < lim && p->skip &&
+		    scan_class(p->skip, buf + p->scanned, buf + len) ==
+			buf + len) {
 			p->scanned = len;
 			return 0;
 		}

@@ -46,9 +46,12 @@ enum rg__known_header {
 	RG__H_COUNT
 };
 
+/* The name of each, lowercase ("host", "content-length", ...). */
+extern const char *const rg__known_name[RG__H_COUNT];
+
 enum rg__body_kind {
-	RG__BODY_NONE,    /* no body: next request starts right after the head */
-	RG__BODY_LENGTH,  /* Content-Length bytes follow */
+	RG__BODY_NONE,	 /* no body: next request starts right after the head */
+	RG__BODY_LENGTH, /* Content-Length bytes follow */
 	RG__BODY_CHUNKED, /* chunked transfer coding follows: rg__chunked_* */
 };
 
@@ -57,32 +60,37 @@ enum rg__body_kind {
  * parser returns them negated. */
 enum rg__http_error {
 	RG__E_NONE = 0,
-	RG__E_METHOD,            /* 400 empty method or non-token byte */
-	RG__E_TARGET,            /* 400 bad request-target (CTL, space, non-ASCII, form) */
-	RG__E_VERSION,           /* 400 malformed HTTP-version */
+	RG__E_METHOD,	   /* 400 empty method or non-token byte */
+	RG__E_METHOD_LONG, /* 501 method reaching the request-line limit */
+	RG__E_TARGET, /* 400 bad request-target (CTL, space, non-ASCII, form) */
+	RG__E_VERSION,		   /* 400 malformed HTTP-version */
 	RG__E_VERSION_UNSUPPORTED, /* 505 well-formed, not HTTP/1.0 or 1.1 */
-	RG__E_LINE_ENDING,       /* 400 bare CR or bare LF */
-	RG__E_REQUEST_LINE_LONG, /* 414 request line over the limit */
-	RG__E_HEADER_NAME,       /* 400 empty/non-token name, space before colon */
-	RG__E_HEADER_VALUE,      /* 400 CTL, NUL or DEL in a field value */
-	RG__E_OBS_FOLD,          /* 400 line folding */
+	RG__E_LINE_ENDING,	   /* 400 bare CR or bare LF */
+	RG__E_REQUEST_LINE_LONG,   /* 414 request line over the limit */
+	RG__E_HEADER_NAME,  /* 400 empty/non-token name, space before colon */
+	RG__E_HEADER_VALUE, /* 400 CTL, NUL or DEL in a field value */
+	RG__E_OBS_FOLD,	    /* 400 line folding */
 	RG__E_HEADERS_TOO_LARGE, /* 431 header section over the byte limit */
-	RG__E_TOO_MANY_HEADERS,  /* 431 more fields than the limit */
-	RG__E_HOST_MISSING,      /* 400 HTTP/1.1 without Host */
-	RG__E_HOST_DUPLICATE,    /* 400 several Host fields */
-	RG__E_HOST_INVALID,      /* 400 Host value not a valid authority */
-	RG__E_CONTENT_LENGTH,    /* 400 non-digits, list, overflow, conflict */
-	RG__E_CL_AND_TE,         /* 400 both Content-Length and Transfer-Encoding */
-	RG__E_TE_NOT_CHUNKED,    /* 400 final coding not chunked, or chunked twice */
-	RG__E_TE_UNKNOWN,        /* 501 a coding ringlet does not implement */
-	RG__E_TE_HTTP10,         /* 400 Transfer-Encoding in an HTTP/1.0 request */
-	RG__E_BODY_TOO_LARGE,    /* 413 Content-Length or chunked total over limit */
-	RG__E_CHUNK_SIZE,        /* 400 bad or overflowing chunk size */
-	RG__E_CHUNK_EXT,         /* 400 malformed or over-long chunk extension */
-	RG__E_CHUNK_DATA_END,    /* 400 chunk data not followed by CRLF */
-	RG__E_TRAILER,           /* 400 malformed trailer field */
+	RG__E_TOO_MANY_HEADERS,	 /* 431 more fields than the limit */
+	RG__E_HOST_MISSING,	 /* 400 HTTP/1.1 without Host */
+	RG__E_HOST_DUPLICATE,	 /* 400 several Host fields */
+	RG__E_HOST_INVALID,	 /* 400 Host value not a valid authority */
+	RG__E_HOST_EMPTY,	 /* 400 empty Host, the target giving none */
+	RG__E_CONTENT_LENGTH,	 /* 400 non-digits, list, overflow, conflict */
+	RG__E_CL_AND_TE, /* 400 both Content-Length and Transfer-Encoding */
+	RG__E_TE_NOT_CHUNKED, /* 400 final coding not chunked, or chunked twice
+			       */
+	RG__E_TE_UNKNOWN,     /* 501 a coding ringlet does not implement */
+	RG__E_TE_HTTP10,      /* 400 Transfer-Encoding in an HTTP/1.0 request */
+	RG__E_BODY_TOO_LARGE, /* 413 Content-Length or chunked total over limit
+			       */
+	RG__E_CHUNK_SIZE,     /* 400 bad or overflowing chunk size */
+	RG__E_CHUNK_EXT,      /* 400 malformed or over-long chunk extension */
+	RG__E_CHUNK_DATA_END, /* 400 chunk data not followed by CRLF */
+	RG__E_TRAILER,	      /* 400 malformed trailer field */
 	RG__E_TRAILER_TOO_LARGE, /* 431 trailer section over the limit */
-	RG__E_NO_MEMORY,         /* 503 the arena could not hold the fields */
+	RG__E_TRAILER_FIELD,	 /* 400 a field that may not be a trailer */
+	RG__E_NO_MEMORY,	 /* 503 the arena could not hold the fields */
 	RG__E_COUNT
 };
 
@@ -91,9 +99,11 @@ const char *rg__http_error_reason(enum rg__http_error err);
 
 struct rg__parse_limits {
 	uint32_t max_request_line; /* bytes, CRLF excluded; default 8192 */
-	uint32_t max_head;         /* whole head incl. request line; 16384 */
-	uint32_t max_headers;      /* fields; default 100 */
-	uint64_t max_body;         /* bytes; 0 = unlimited; default 1 MiB */
+	uint32_t max_head;	   /* whole head incl. request line; 16384 */
+	uint32_t max_headers;	   /* fields; default 100 */
+	uint64_t max_body;	   /* bytes; 0 = unlimited; default 1 MiB */
+	bool underscores;	   /* keep fields whose name holds '_';
+				      default false: they are dropped */
 };
 
 /* Defaults named in the comments of rg__parse_limits. */
@@ -102,21 +112,26 @@ extern const struct rg__parse_limits rg__default_limits;
 /* A parsed request head. Slices point into the caller's buffer. */
 struct rg__request {
 	struct rg_str method;
-	struct rg_str target;    /* as sent */
-	struct rg_str path;      /* origin-form path; for absolute-form, the
-	                            path part ("/" when empty) */
-	struct rg_str query;     /* after '?', without it; len 0 if none */
-	struct rg_str authority; /* Host value, or the absolute-form authority
-	                            (which then overrides Host, RFC 9112 3.2.2) */
+	struct rg_str target; /* as sent */
+	struct rg_str path;   /* origin-form path; for absolute-form, the
+				 path part ("/" when empty) */
+	struct rg_str query;  /* after '?', without it; len 0 if none */
+	struct rg_str
+	    authority; /* Host value, or the absolute-form authority
+			  (which then overrides Host, RFC 9112 3.2.2) */
 	enum rg_method method_id;
 	uint8_t version_minor; /* 0 or 1 */
 	bool keep_alive;       /* per version and Connection (RFC 9112 9.3) */
-	bool expect_continue;  /* Expect: 100-continue */
+	bool expect_continue;  /* Expect: 100-continue, in HTTP/1.1 only */
 	enum rg__body_kind body;
-	uint64_t content_length; /* when body == RG__BODY_LENGTH */
+	uint64_t content_length;   /* when body == RG__BODY_LENGTH */
 	struct rg_header *headers; /* in the arena */
 	uint32_t nheaders;
 	int16_t known[RG__H_COUNT];
+	/* Fields dropped because their name holds '_' (unless
+	 * limits->underscores): how many, and the first one's name. */
+	uint32_t dropped;
+	struct rg_str dropped_name;
 };
 
 /* Per-connection parse state; lets a head that arrives in pieces be resumed
@@ -125,18 +140,23 @@ struct rg__parser {
 	const struct rg__parse_limits *limits;
 	size_t scanned; /* bytes already known to hold no complete head */
 	/* implementation state may be added here */
-	size_t line;            /* offset of the first line not parsed yet */
-	const char *base;       /* the buffer `saved` points into */
+	size_t line;		  /* offset of the first line not parsed yet */
+	const char *base;	  /* the buffer `saved` points into */
 	struct rg__request saved; /* what is parsed of a head split in calls */
-	uint32_t cap;           /* entries allocated at saved.headers */
-	uint8_t stage;          /* in the request line or in the fields */
-	uint8_t hosts;          /* Host fields seen */
-	uint8_t te;             /* Transfer-Encoding codings seen, as flags */
-	uint8_t conn;           /* Connection options seen, as flags */
-	bool has_length;        /* a Content-Length field was seen */
+	uint32_t cap;		  /* entries allocated at saved.headers */
+	uint8_t stage;		  /* in the request line or in the fields */
+	uint8_t skip;		  /* the RG__C_* class of the byte the line
+				     stopped at: new bytes all in it cannot
+				     change the outcome; 0 = parse again */
+	uint8_t hosts;		  /* Host fields seen */
+	uint8_t te;		  /* Transfer-Encoding codings seen, as flags */
+	uint8_t conn;		  /* Connection options seen, as flags */
+	bool has_length;	  /* a Content-Length field was seen */
+	bool under;		  /* a field name with '_' was seen */
 };
 
-void rg__parser_init(struct rg__parser *p, const struct rg__parse_limits *limits);
+void rg__parser_init(struct rg__parser *p,
+		     const struct rg__parse_limits *limits);
 
 /* Parses the request head at buf[0, len). `buf` always starts at the first
  * byte of the request; on each call it holds the bytes given before plus
@@ -155,16 +175,20 @@ const struct rg_header *rg__request_header(const struct rg__request *req,
 
 /* Incremental chunked-body decoder (RFC 9112 section 7.1). */
 struct rg__chunked {
-	uint64_t max_body;   /* 0 = unlimited */
-	uint64_t total;      /* decoded body bytes so far */
-	uint64_t remaining;  /* bytes left in the current chunk */
+	uint64_t max_body;  /* 0 = unlimited */
+	uint64_t total;	    /* decoded body bytes so far */
+	uint64_t remaining; /* bytes left in the current chunk */
 	uint32_t state;
 	uint32_t line_bytes; /* bytes of the current size/extension line */
 	uint32_t trailer_bytes;
 	uint32_t max_trailer; /* default 8192 */
 	/* implementation state may be added here */
-	uint32_t cr_error;    /* after a CR where no line may end: the error
-	                         if an LF follows (else RG__E_LINE_ENDING) */
+	uint32_t cr_error; /* after a CR where no line may end: the error
+			      if an LF follows (else RG__E_LINE_ENDING) */
+	uint8_t name_len;  /* of the trailer field name so far, in `name`
+			      (lowercase); 0xff: longer than any name
+			      a trailer may not carry */
+	char name[20];
 };
 
 void rg__chunked_init(struct rg__chunked *d, uint64_t max_body);

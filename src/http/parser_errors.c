@@ -8,6 +8,7 @@ static const struct {
 } errors[RG__E_COUNT] = {
     [RG__E_NONE] = {200, "no error"},
     [RG__E_METHOD] = {400, "invalid method"},
+    [RG__E_METHOD_LONG] = {501, "method not implemented (too long)"},
     [RG__E_TARGET] = {400, "invalid request-target"},
     [RG__E_VERSION] = {400, "malformed HTTP version"},
     [RG__E_VERSION_UNSUPPORTED] = {505, "HTTP version not supported"},
@@ -21,6 +22,7 @@ static const struct {
     [RG__E_HOST_MISSING] = {400, "missing Host header"},
     [RG__E_HOST_DUPLICATE] = {400, "several Host headers"},
     [RG__E_HOST_INVALID] = {400, "invalid Host header"},
+    [RG__E_HOST_EMPTY] = {400, "empty Host header"},
     [RG__E_CONTENT_LENGTH] = {400, "invalid Content-Length"},
     [RG__E_CL_AND_TE] = {400, "both Content-Length and Transfer-Encoding"},
     [RG__E_TE_NOT_CHUNKED] = {400, "Transfer-Encoding must end in one chunked"},
@@ -32,6 +34,7 @@ static const struct {
     [RG__E_CHUNK_DATA_END] = {400, "chunk data not followed by CRLF"},
     [RG__E_TRAILER] = {400, "invalid trailer field"},
     [RG__E_TRAILER_TOO_LARGE] = {431, "trailer section too large"},
+    [RG__E_TRAILER_FIELD] = {400, "field not allowed in a trailer"},
     [RG__E_NO_MEMORY] = {503, "out of memory"},
 };
 

@@ -174,12 +174,14 @@ int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
 {
 	switch (id) {
 	case RG__H_HOST:
-		/* RFC 9112 3.2: one Host, with a valid value (empty allowed).
-		 */
+		/* RFC 9112 3.2: one Host, with a valid value. Empty only
+		 * where the target has the authority (absolute- and
+		 * authority-form, which replace it): an http URI with an
+		 * empty host is invalid (RFC 9110 4.2.1). */
 		if (++p->hosts > 1)
 			return -RG__E_HOST_DUPLICATE;
-		if (!rg__authority_ok(v, n, false, false))
-			return -RG__E_HOST_INVALID;
+		if (!rg__authority_ok(v, n, !req->authority.ptr, false))
+			return n ? -RG__E_HOST_INVALID : -RG__E_HOST_EMPTY;
 		if (!req->authority.ptr)
 			req->authority = (struct rg_str){v, n};
 		return 0;
@@ -227,9 +229,12 @@ int rg__head_done(struct rg__parser *p, struct rg__request *req)
 	}
 	if (req->version_minor == 1 && !p->hosts)
 		return -RG__E_HOST_MISSING;
-	if (req->version_minor == 1)
+	if (req->version_minor == 1) {
 		req->keep_alive = !(p->conn & CONN_CLOSE);
-	else
+	} else {
 		req->keep_alive = p->conn == CONN_KEEP_ALIVE;
+		/* RFC 9110 10.1.1: ignored in HTTP/1.0, which has no 1xx. */
+		req->expect_continue = false;
+	}
 	return 0;
 }

@@ -12,26 +12,27 @@
 #endif
 
 /* Bits, see scan.h: 0x01 tchar, 0x02 value, 0x04 target, 0x08 hex,
- * 0x10 OWS, 0x20 qdtext, 0x40 reg-name but '%'. tests/unit/test_parser_scan.c
- * rebuilds this table from the RFC grammar and compares. */
+ * 0x10 OWS, 0x20 qdtext, 0x40 reg-name but '%', 0x80 tchar but '_'.
+ * tests/unit/test_parser_scan.c rebuilds this table from the RFC grammar
+ * and compares. */
 /* clang-format off */
 const uint8_t rg__http_class[256] = {
 	/* 00 */ 0, 0, 0, 0, 0, 0, 0, 0,
 	/* 08 */ 0, 0x32, 0, 0, 0, 0, 0, 0,
 	/* 10 */ 0, 0, 0, 0, 0, 0, 0, 0,
 	/* 18 */ 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 20 */ 0x32, 0x67, 0x06, 0x27, 0x67, 0x27, 0x67, 0x67,
-	/* 28 */ 0x66, 0x66, 0x67, 0x67, 0x66, 0x67, 0x67, 0x26,
-	/* 30 */ 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f,
-	/* 38 */ 0x6f, 0x6f, 0x26, 0x66, 0x26, 0x66, 0x26, 0x26,
-	/* 40 */ 0x26, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x67,
-	/* 48 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
-	/* 50 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
-	/* 58 */ 0x67, 0x67, 0x67, 0x26, 0x06, 0x26, 0x27, 0x67,
-	/* 60 */ 0x27, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x6f, 0x67,
-	/* 68 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
-	/* 70 */ 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67, 0x67,
-	/* 78 */ 0x67, 0x67, 0x67, 0x26, 0x27, 0x26, 0x67, 0,
+	/* 20 */ 0x32, 0xe7, 0x06, 0xa3, 0xe7, 0xa7, 0xe7, 0xe7,
+	/* 28 */ 0x66, 0x66, 0xe7, 0xe7, 0x66, 0xe7, 0xe7, 0x26,
+	/* 30 */ 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef,
+	/* 38 */ 0xef, 0xef, 0x26, 0x66, 0x26, 0x66, 0x26, 0x26,
+	/* 40 */ 0x26, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xe7,
+	/* 48 */ 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7,
+	/* 50 */ 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7,
+	/* 58 */ 0xe7, 0xe7, 0xe7, 0x26, 0x06, 0x26, 0xa7, 0x67,
+	/* 60 */ 0xa7, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xe7,
+	/* 68 */ 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7,
+	/* 70 */ 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7, 0xe7,
+	/* 78 */ 0xe7, 0xe7, 0xe7, 0x26, 0xa7, 0x26, 0xe7, 0,
 	/* 80 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
 	/* 88 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
 	/* 90 */ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
@@ -114,7 +115,7 @@ ranges_find(const char *p, const char *end, const char *ranges, int n)
 static const char token_ranges[16] = "\x00\x20\x22\x22\x28\x29\x2c\x2c"
 				     "\x2f\x2f\x3a\x40\x5b\x5d\x7b\xff";
 static const char value_ranges[16] = "\x00\x08\x0a\x1f\x7f\x7f";
-static const char target_ranges[16] = "\x00\x20\x7f\xff";
+static const char target_ranges[16] = "\x00\x20\x23\x23\x7f\xff";
 
 __attribute__((target("sse4.2"))) const char *
 rg__scan_token_sse42(const char *p, const char *end)
@@ -137,7 +138,7 @@ rg__scan_value_sse42(const char *p, const char *end)
 __attribute__((target("sse4.2"))) const char *
 rg__scan_target_sse42(const char *p, const char *end)
 {
-	return ranges_find(p, end, target_ranges, 4);
+	return ranges_find(p, end, target_ranges, 6);
 }
 
 /* --- AVX2: compares and nibble lookups, 32 bytes at a time -------------- */
@@ -167,20 +168,23 @@ AVX2 static inline unsigned value_stop16(__m128i b)
 	    _mm_or_si128(_mm_andnot_si128(tab, ctl), del));
 }
 
-/* Target: outside 0x21-0x7e. Adding 0x5f maps that range onto
- * 0x80-0xdd, the signed bytes -128..-35: anything greater is outside. */
+/* Target: outside 0x21-0x7e, or '#' (a fragment is never sent). Adding
+ * 0x5f maps that range onto 0x80-0xdd, the signed bytes -128..-35:
+ * anything greater is outside. */
 AVX2 static inline unsigned target_stop32(__m256i b)
 {
 	__m256i x = _mm256_add_epi8(b, _mm256_set1_epi8(0x5f));
+	__m256i hash = _mm256_cmpeq_epi8(b, _mm256_set1_epi8('#'));
 	return (unsigned)_mm256_movemask_epi8(
-	    _mm256_cmpgt_epi8(x, _mm256_set1_epi8(-35)));
+	    _mm256_or_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(-35)), hash));
 }
 
 AVX2 static inline unsigned target_stop16(__m128i b)
 {
 	__m128i x = _mm_add_epi8(b, _mm_set1_epi8(0x5f));
+	__m128i hash = _mm_cmpeq_epi8(b, _mm_set1_epi8('#'));
 	return (unsigned)_mm_movemask_epi8(
-	    _mm_cmpgt_epi8(x, _mm_set1_epi8(-35)));
+	    _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(-35)), hash));
 }
 
 /* Token: the non-tchars as six rectangles of (high nibble, low nibble),
@@ -254,16 +258,17 @@ AVX2_SCANNER(token)
 AVX2_SCANNER(value)
 AVX2_SCANNER(target)
 
-/* Both masks from one pair of nibble lookups: bits 0-5 as in TOKEN_LO/HI
- * but with the CTLs in bits 6 and 7 rather than bit 0:
+/* Both masks from one pair of nibble lookups: bits 0-5 as in TOKEN_LO/HI,
+ * bit 4 also holding '_' (high 5, low f: a field name with it is looked
+ * at again, see parser.c), the CTLs in bits 6 and 7 rather than bit 0:
  *   bit 0: high 8-f, any low          (non-ASCII)
  *   bit 6: high 1, any low            (CTLs 0x10-0x1f)
  *   bit 7: high 0, low 0-8 a-f        (CTLs 0x00-0x1f but HTAB)
  * HTAB (high 0, low 9) has no bit of its own: it is found by its value.
- * Not a tchar: any bit, or HTAB. Not a value byte: bit 6 or 7, or DEL. */
+ * Name stop: any bit, or HTAB. Not a value byte: bit 6 or 7, or DEL. */
 static const uint8_t both_lo[16] = {0xcb, 0xc1, 0xc3, 0xc1, 0xc1, 0xc1,
 				    0xc1, 0xc1, 0xc3, 0x43, 0xc5, 0xf5,
-				    0xd7, 0xf5, 0xc5, 0xe7};
+				    0xd7, 0xf5, 0xc5, 0xf7};
 static const uint8_t both_hi[16] = {0x80, 0x40, 0x02, 0x04, 0x08, 0x10,
 				    0x00, 0x20, 0x01, 0x01, 0x01, 0x01,
 				    0x01, 0x01, 0x01, 0x01};
@@ -322,7 +327,7 @@ classify64_sse42(const char *p)
 	for (int i = 0; i < 64; i += 16) {
 		unsigned t, v;
 		both_stop16(LOAD16(p + i), &t, &v);
-		m.token |= (uint64_t)t << i;
+		m.name |= (uint64_t)t << i;
 		m.value |= (uint64_t)v << i;
 	}
 	return m;
@@ -335,7 +340,7 @@ static struct rg__masks classify_scalar(const char *p, size_t n)
 	uint64_t tok = ~(uint64_t)0, val = ~(uint64_t)0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned c = rg__http_class[(unsigned char)p[i]];
-		tok &= ~((uint64_t)(c & RG__C_TCHAR) << i);
+		tok &= ~((uint64_t)(c & RG__C_NAME) >> 7 << i);
 		val &= ~((uint64_t)((c & RG__C_VALUE) >> 1) << i);
 	}
 	return (struct rg__masks){tok, val};
@@ -356,7 +361,7 @@ struct rg__masks rg__classify64_any(const char *lo, const char *p,
 		if (n < 64) {
 			unsigned k = (unsigned)(p - q);
 			uint64_t past = ~(uint64_t)0 << n;
-			m.token = m.token >> k | past;
+			m.name = m.name >> k | past;
 			m.value = m.value >> k | past;
 		}
 		return m;

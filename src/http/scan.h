@@ -12,11 +12,15 @@
 enum {
 	RG__C_TCHAR = 0x01,  /* token character (RFC 9110 5.6.2) */
 	RG__C_VALUE = 0x02,  /* field value byte: HTAB, SP, VCHAR, obs-text */
-	RG__C_TARGET = 0x04, /* request-target byte: VCHAR, 0x21-0x7E */
+	RG__C_TARGET = 0x04, /* request-target byte: VCHAR (0x21-0x7E) but
+				'#', which starts a fragment (RFC 9112 3.2) */
 	RG__C_HEX = 0x08,    /* HEXDIG, either case */
 	RG__C_OWS = 0x10,    /* SP or HTAB */
 	RG__C_QDTEXT = 0x20, /* quoted-string text (RFC 9110 5.6.4) */
-	RG__C_REGNAME = 0x40 /* reg-name byte but '%': unreserved, sub-delims */
+	RG__C_REGNAME =
+	    0x40,	  /* reg-name byte but '%': unreserved, sub-delims */
+	RG__C_NAME = 0x80 /* field-name byte taken without a second look:
+			     a tchar but '_' (see parser.c) */
 };
 
 extern const uint8_t rg__http_class[256];
@@ -47,11 +51,12 @@ enum rg__simd rg__simd_best(void);
  * false: back to the best level the CPU supports. */
 void rg__parser_force_scalar(bool on);
 
-/* Class masks of 64 bytes: bit i of `token` is set when p[i] is not a
- * tchar, of `value` when p[i] is not a field-value byte (so CR, LF and the
- * CTLs a value may not hold); in both for every i from end - p on. */
+/* Class masks of 64 bytes: bit i of `name` is set when p[i] is not
+ * RG__C_NAME (not a tchar, or '_'), of `value` when p[i] is not a
+ * field-value byte (so CR, LF and the CTLs a value may not hold); in both
+ * for every i from end - p on. */
 struct rg__masks {
-	uint64_t token, value;
+	uint64_t name, value;
 };
 
 /* The masks of the 64 bytes at p; bytes from `lo` (<= p) to `end` may be
@@ -127,7 +132,7 @@ static inline const char *rg__scan_value(const char *p, const char *end)
 	return rg__scan_scalar(p, end, RG__C_VALUE);
 }
 
-/* The first byte of [p, end) outside 0x21-0x7E, or `end`. */
+/* The first byte of [p, end) that is not RG__C_TARGET, or `end`. */
 static inline const char *rg__scan_target(const char *p, const char *end)
 {
 	RG__SCAN_SIMD(target, p, end);

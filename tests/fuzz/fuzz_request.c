@@ -7,12 +7,17 @@
  * are reachable within -max_len) and a little-endian 16-bit number picking
  * the point where the stream is also cut in two.
  *
- * Every head is parsed in one piece; cut in two, each piece in its own
- * exactly-sized buffer (so a read past what was given, or a pointer kept
- * from an earlier call, is caught by ASan or by the comparison); and in one
- * piece again with every other SIMD level the CPU has (scalar, SSE4.2).
- * Every chunked body is decoded in one piece and cut in two. All must come
- * out the same; any difference or broken invariant calls abort(). */
+ * Every head is parsed in one piece; one byte more a call, which gives the
+ * number of bytes `at` after which the result comes; cut in two, each piece
+ * in its own exactly-sized buffer (so a read past what was given, or a
+ * pointer kept from an earlier call, is caught by ASan or by the
+ * comparison); and in one piece again with every other SIMD level the CPU
+ * has (scalar, SSE4.2). Every chunked body is decoded in one piece and cut
+ * in two. All must come out the same, and at the same byte: the first
+ * piece gives a result exactly when it holds `at` bytes (an error is
+ * reported the moment its byte arrives, however the input is split; a head
+ * is complete at its last byte). Any difference or broken invariant calls
+ * abort(). */
 #include "http/parser.h"
 #include "http/scan.h"
 #include "ringlet.h"
@@ -106,30 +111,19 @@ static void check_head(const struct rg__request *req, const char *buf,
 		CHECK(inside(req->headers[i].value, buf, rc));
 		CHECK(req->headers[i].name.len > 0);
 	}
-	static const char *const known[RG__H_COUNT] = {
-	    [RG__H_HOST] = "host",
-	    [RG__H_CONTENT_LENGTH] = "content-length",
-	    [RG__H_TRANSFER_ENCODING] = "transfer-encoding",
-	    [RG__H_CONNECTION] = "connection",
-	    [RG__H_EXPECT] = "expect",
-	    [RG__H_CONTENT_TYPE] = "content-type",
-	    [RG__H_ACCEPT_ENCODING] = "accept-encoding",
-	    [RG__H_IF_NONE_MATCH] = "if-none-match",
-	    [RG__H_IF_MODIFIED_SINCE] = "if-modified-since",
-	    [RG__H_RANGE] = "range",
-	    [RG__H_UPGRADE] = "upgrade",
-	};
 	for (int id = 0; id < RG__H_COUNT; id++) {
 		int k = req->known[id];
 		CHECK(k >= -1 && k < (int)req->nheaders);
 		if (k >= 0) {
-			CHECK(str_is(req->headers[k].name, known[id]));
+			CHECK(str_is(req->headers[k].name, rg__known_name[id]));
 			/* the first occurrence */
 			for (int j = 0; j < k; j++)
-				CHECK(!str_is(req->headers[j].name, known[id]));
+				CHECK(!str_is(req->headers[j].name,
+					      rg__known_name[id]));
 		} else {
 			for (uint32_t j = 0; j < req->nheaders; j++)
-				CHECK(!str_is(req->headers[j].name, known[id]));
+				CHECK(!str_is(req->headers[j].name,
+					      rg__known_name[id]));
 		}
 	}
 	/* RFC 9112 3.2: HTTP/1.1 needs Host; 6.1: Content-Length with
@@ -337,6 +331,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc > 0)
 			check_head(&r1, buf, (size_t)rc, lim);
 
+		/* A byte more a call, in the same buffer. */
+		size_t at = 0;
+		int rb = 0;
+		rg__parser_init(&two, lim);
+		while (rb == 0 && at < avail)
+			rb = rg__parse_request(&two, arena, buf, ++at, &r2);
+		check_same(rc, &r1, buf, rb, &r2, buf, "a byte at a time");
+		if (rc > 0)
+			CHECK(at == (size_t)rc);
+
 		/* Cut in two: the first piece alone, then all of it, each
 		 * in its own buffer. */
 		size_t k = avail ? cut % (avail + 1) : 0;
@@ -344,6 +348,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *piece = dup_exact(buf, k);
 		int rk = rg__parse_request(&two, arena, piece, k, &r2);
 		check_rc(rk, k);
+		if (rc != 0 && (rk != 0) != (k >= at)) {
+			fprintf(stderr,
+				"fuzz_request: %zu bytes gave %d; the result "
+				"%d comes after %zu\n",
+				k, rk, rc, at);
+			abort();
+		}
 		char *whole = NULL;
 		if (rk == 0) {
 			whole = dup_exact(buf, avail);

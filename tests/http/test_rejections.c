@@ -103,6 +103,21 @@ static const struct reject rejects[] = {
     CASE("bare LF in a chunk line", 400,
 	 "POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: "
 	 "chunked\r\n\r\n3\nabc\r\n0\r\n\r\n" NEXT),
+    /* RFC 9112 3.2: no request-target form has a fragment. */
+    CASE("fragment in the target", 400,
+	 "GET /plaintext#x HTTP/1.1\r\nHost: localhost\r\n\r\n" NEXT),
+    /* RFC 9110 4.2.1: an http URI with an empty host is invalid. */
+    CASE("empty Host", 400, "GET /plaintext HTTP/1.1\r\nHost:\r\n\r\n" NEXT),
+    CASE("Host of a port only", 400,
+	 "GET /plaintext HTTP/1.1\r\nHost: :8080\r\n\r\n" NEXT),
+    /* Not HTTP at all: answered at the byte at fault, not after the
+     * head timeout (reject_one waits 5 s; the timeout is 10 s). */
+    CASE("TLS ClientHello on the plain port", 400,
+	 "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\0\0\0\0\0\0\0\0"),
+    CASE("SSH banner", 400, "SSH-2.0-OpenSSH_9.2p1 Debian-2"),
+    CASE("NUL in a method, no line end", 400, "GE\0T /plaintext HTTP/1.1"),
+    CASE("bad byte in a field name, no line end", 400,
+	 "GET /plaintext HTTP/1.1\r\nHost: localhost\r\nX(A"),
     CASE("Content-Length over max_body_size", 413,
 	 "POST /upload HTTP/1.1\r\nHost: localhost\r\n"
 	 "Content-Length: 67108865\r\n\r\n"),
@@ -156,6 +171,13 @@ static void test_rejections(void **state)
 		sb_str(&b, "a");
 	sb_str(&b, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
 	failed += !reject_one(f, "request line over 8192", b.p, b.len, 414);
+	total++;
+	/* A method over it: an unknown method (501), not a long target. */
+	b.len = 0;
+	for (int i = 0; i < 9000; i++)
+		sb_str(&b, "M");
+	sb_str(&b, " /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	failed += !reject_one(f, "method over 8192", b.p, b.len, 501);
 	total++;
 	/* Header section over 16384 bytes: 431. */
 	b.len = 0;

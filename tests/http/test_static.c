@@ -446,7 +446,8 @@ static void test_methods(void **state)
 	assert_true(list_has_token(allow, "GET"));
 	assert_true(list_has_token(allow, "HEAD"));
 	http_resp_free(&r);
-	ask_status(&c, "DELETE", "/static/hello.txt", NULL, 405);
+	ask_status(&c, "OPTIONS", "/static/hello.txt", NULL, 405);
+	ask_status(&c, "DELETE", "/static/hello.txt", NULL, 501); /* no route */
 	get(&c, "/static/hello.txt", NULL, &r);
 	check_str(&r, 200, hello);
 	http_resp_free(&r);

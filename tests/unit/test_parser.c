@@ -38,6 +38,9 @@ struct row {
 	uint64_t cl;
 	size_t consumed;    /* 0: all of raw */
 	const char *fields; /* "Name: value\n" each, in order */
+	unsigned dropped;   /* fields dropped for a '_' in the name */
+	size_t at; /* errors: bytes after which it is reported (the byte at
+		      fault, or the CRLF a line needs); 0: not checked */
 };
 
 #define RAW(s) .raw = s, .len = sizeof(s) - 1
@@ -56,6 +59,13 @@ static const struct rg__parse_limits small = {
     .max_head = 128,
     .max_headers = 3,
     .max_body = 100,
+};
+static const struct rg__parse_limits underscores = {
+    .max_request_line = 8192,
+    .max_head = 16384,
+    .max_headers = 100,
+    .max_body = 1024 * 1024,
+    .underscores = true,
 };
 static const struct rg__parse_limits unlimited_body = {
     .max_request_line = 8192,
@@ -148,14 +158,19 @@ static const struct row rows[] = {
     OK("Expect: with OWS", GET "Expect: \t 100-continue  \r\n\r\n",
        .cont = true),
     OK("Expect: other value left alone", GET "Expect: 100-continuex\r\n\r\n"),
+    /* RFC 9110 10.1.1: ignored in HTTP/1.0 (which must get no 1xx). */
+    OK("Expect: 100-continue in HTTP/1.0 is ignored",
+       "PUT /f HTTP/1.0\r\nExpect: 100-continue\r\n"
+       "Content-Length: 3\r\n\r\n",
+       .v10 = true, .close = true, .body = RG__BODY_LENGTH, .cl = 3),
     OK("query split", "GET /search?q=a&b=c" H11 HOST "\r\n", .path = "/search",
        .query = "q=a&b=c"),
     OK("empty query", "GET /a?" H11 HOST "\r\n", .path = "/a", .query = ""),
     OK("second '?' in query", "GET /a?b?c" H11 HOST "\r\n", .path = "/a",
        .query = "b?c"),
     OK("visible ASCII in path",
-       "GET /~!$&'()*+,;=:@-._%20\"<>[]^`{|}\\#x" H11 HOST "\r\n",
-       .path = "/~!$&'()*+,;=:@-._%20\"<>[]^`{|}\\#x", .query = ""),
+       "GET /~!$&'()*+,;=:@-._%20\"<>[]^`{|}\\x" H11 HOST "\r\n",
+       .path = "/~!$&'()*+,;=:@-._%20\"<>[]^`{|}\\x", .query = ""),
     OK("long target (SIMD)",
        "GET /0123456789/0123456789/0123456789/0123456789/0123456789/"
        "0123456789/0123456789?k=0123456789&l=0123456789&m=0123456789" H11 HOST
@@ -203,8 +218,11 @@ static const struct row rows[] = {
        .fields = "Host: a\nX: a\tb\n"),
     OK("colon in value", GET "X: a:b: c\r\n\r\n",
        .fields = "Host: a\nX: a:b: c\n"),
-    OK("every tchar in a name", GET "!#$%&'*+-.^_`|~09AZaz: v\r\n\r\n",
-       .fields = "Host: a\n!#$%&'*+-.^_`|~09AZaz: v\n"),
+    OK("every tchar in a name but '_'", GET "!#$%&'*+-.^`|~09AZaz: v\r\n\r\n",
+       .fields = "Host: a\n!#$%&'*+-.^`|~09AZaz: v\n"),
+    OK("every tchar in a name, '_' allowed",
+       GET "!#$%&'*+-.^_`|~09AZaz: v\r\n\r\n",
+       .fields = "Host: a\n!#$%&'*+-.^_`|~09AZaz: v\n", .limits = &underscores),
     OK("long name and value (SIMD)",
        GET "X-A-Rather-Long-Header-Name-For-Simd: "
 	   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -222,8 +240,24 @@ static const struct row rows[] = {
        .authority = "127.0.0.1:80"),
     OK("Host IPv6", "GET /" H11 "Host: [2001:db8::1]:443\r\n\r\n",
        .authority = "[2001:db8::1]:443"),
-    OK("Host empty (RFC 9110 7.2)", "GET /" H11 "Host:\r\n\r\n",
-       .authority = ""),
+    /* An http URI with an empty host is invalid (RFC 9110 4.2.1): the
+     * target gives none, so Host must. */
+    BAD("Host empty", "GET /" H11 "Host:\r\n\r\n", RG__E_HOST_EMPTY, 400,
+	.at = 23),
+    BAD("Host of whitespace", "GET /" H11 "Host: \t \r\n\r\n", RG__E_HOST_EMPTY,
+	400),
+    BAD("Host empty, HTTP/1.0", "GET / HTTP/1.0\r\nHost:\r\n\r\n",
+	RG__E_HOST_EMPTY, 400),
+    BAD("Host empty, OPTIONS *", "OPTIONS *" H11 "Host:\r\n\r\n",
+	RG__E_HOST_EMPTY, 400),
+    BAD("Host of a port only", "GET /" H11 "Host: :80\r\n\r\n",
+	RG__E_HOST_INVALID, 400),
+    OK("Host empty, absolute-form (the target's authority wins)",
+       "GET http://a.example/x" H11 "Host:\r\n\r\n", .authority = "a.example",
+       .path = "/x"),
+    OK("Host empty, CONNECT", "CONNECT a.example:443" H11 "Host:\r\n\r\n",
+       .method = "CONNECT", .mid = RG_METHOD_CONNECT,
+       .authority = "a.example:443"),
     OK("Host empty port", "GET /" H11 "Host: a:\r\n\r\n", .authority = "a:"),
     OK("Host pct-encoded, sub-delims",
        "GET /" H11 "Host: ex%41mple!$&'()*+,;=-._~\r\n\r\n",
@@ -254,11 +288,12 @@ static const struct row rows[] = {
     OK("chunked after empty elements",
        "POST /" H11 HOST "Transfer-Encoding: , ,chunked,\r\n\r\n",
        .body = RG__BODY_CHUNKED),
-    OK("Transfer_Encoding is another field",
+    OK("Transfer_Encoding, allowed, is another field",
        "POST /" H11 HOST "Transfer_Encoding: chunked\r\n\r\n",
-       .body = RG__BODY_NONE),
-    OK("Content_Length is another field",
-       "POST /" H11 HOST "Content_Length: 5\r\n\r\n", .body = RG__BODY_NONE),
+       .body = RG__BODY_NONE, .limits = &underscores),
+    OK("Content_Length, allowed, is another field",
+       "POST /" H11 HOST "Content_Length: 5\r\n\r\n", .body = RG__BODY_NONE,
+       .limits = &underscores),
     OK("chunked with Connection: close",
        "POST /" H11 HOST "Transfer-Encoding: chunked\r\nConnection: close"
        "\r\n\r\n",
@@ -346,6 +381,21 @@ static const struct row rows[] = {
     BAD("NUL in a long target (SIMD)",
 	"GET /0123456789abcdef0123456789abcdef0123456789\0" H11 HOST "\r\n",
 	RG__E_TARGET, 400),
+    /* A fragment is in no request-target form (RFC 9112 3.2): 400 at the
+     * '#', before the rest of the line. */
+    BAD("fragment", "GET /plaintext#x" H11 HOST "\r\n", RG__E_TARGET, 400,
+	.at = 15),
+    BAD("fragment alone", "GET /#" H11 HOST "\r\n", RG__E_TARGET, 400, .at = 6),
+    BAD("fragment after the query", "GET /a?b=c#d" H11 HOST "\r\n",
+	RG__E_TARGET, 400, .at = 11),
+    BAD("fragment in absolute-form", "GET http://a/b#c" H11 "\r\n",
+	RG__E_TARGET, 400, .at = 15),
+    BAD("fragment in a long target (SIMD)",
+	"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"#" H11 HOST "\r\n",
+	RG__E_TARGET, 400, .at = 69),
+    OK("'%23' is not a fragment", "GET /a%23b" H11 HOST "\r\n",
+       .path = "/a%23b"),
     BAD("origin-form without '/'", "GET foo" H11 HOST "\r\n", RG__E_TARGET,
 	400),
     BAD("asterisk-form with GET", "GET *" H11 HOST "\r\n", RG__E_TARGET, 400),
@@ -383,9 +433,10 @@ static const struct row rows[] = {
     BAD("request line too long, no CRLF yet",
 	"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	RG__E_REQUEST_LINE_LONG, 414, .limits = &small),
+    /* 414 is about the target: a method that long is no known one. */
     BAD("request line too long, method only",
-	"GETGETGETGETGETGETGETGETGETGETGETGETGETGET", RG__E_REQUEST_LINE_LONG,
-	414, .limits = &small),
+	"GETGETGETGETGETGETGETGETGETGETGETGETGETGET", RG__E_METHOD_LONG, 501,
+	.limits = &small, .at = 34),
     BAD("syntax error before the line limit",
 	"GET /a\x01"
 	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -406,7 +457,58 @@ static const struct row rows[] = {
     BAD("no colon", GET "Foo\r\n\r\n", RG__E_HEADER_NAME, 400),
     BAD("space inside the name", GET "Foo Bar: v\r\n\r\n", RG__E_HEADER_NAME,
 	400),
-    BAD("non-tchar in name", GET "Fo(o: v\r\n\r\n", RG__E_HEADER_NAME, 400),
+    BAD("non-tchar in name", GET "Fo(o: v\r\n\r\n", RG__E_HEADER_NAME, 400,
+	.at = 28),
+
+    /* --- '_' in field names: dropped unless limits->underscores ------ */
+    OK("underscore name dropped", GET "Content_Length: 5\r\nX-A: b\r\n\r\n",
+       .fields = "Host: a\nX-A: b\n", .dropped = 1),
+    OK("Transfer_Encoding dropped: no body",
+       "POST /" H11 HOST "Transfer_Encoding: chunked\r\n\r\n",
+       .fields = "Host: a\n", .dropped = 1, .body = RG__BODY_NONE),
+    OK("Host_ dropped, Host kept", "GET /" H11 "Host_: evil\r\n" HOST "\r\n",
+       .authority = "a", .fields = "Host: a\n", .dropped = 1),
+    OK("names of '_' only, first and last", GET "_: x\r\nX_: y\r\n\r\n",
+       .fields = "Host: a\n", .dropped = 2),
+    OK("underscore deep in a long name (SIMD)",
+       GET "X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_b: "
+	   "v\r\nY: z\r\n\r\n",
+       .fields = "Host: a\nY: z\n", .dropped = 1),
+    OK("underscore in a value is a value byte", GET "Cookie: __utma=1\r\n\r\n",
+       .fields = "Host: a\nCookie: __utma=1\n"),
+    OK("underscores kept when allowed",
+       GET "Content_Length: 5\r\nX_A: b\r\n\r\n",
+       .fields = "Host: a\nContent_Length: 5\nX_A: b\n",
+       .limits = &underscores),
+    OK("dropped fields count towards max_headers, known fields move down",
+       "GET /" H11 "B_: 2\r\n" HOST "C_: 3\r\n\r\n", .fields = "Host: a\n",
+       .dropped = 2, .authority = "a", .limits = &small),
+    BAD("dropped fields count towards max_headers",
+	"GET /" H11 "A: 1\r\nB_: 2\r\nC_: 3\r\nD: 4\r\n" HOST "\r\n",
+	RG__E_TOO_MANY_HEADERS, 431, .limits = &small),
+    OK("fields after dropped ones keep their known index",
+       "POST /" H11 "X_1: a\r\n" HOST "Y_2: b\r\nContent-Length: 3\r\n"
+       "Z: c\r\nConnection: close\r\n\r\n",
+       .fields = "Host: a\nContent-Length: 3\nZ: c\nConnection: close\n",
+       .dropped = 2, .body = RG__BODY_LENGTH, .cl = 3, .close = true),
+    BAD("underscore name with a bad byte after it", GET "X_(: v\r\n\r\n",
+	RG__E_HEADER_NAME, 400, .at = 28),
+
+    /* --- not HTTP at all: 400 at the byte at fault ------------------- */
+    BAD("TLS ClientHello",
+	"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+	"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+	RG__E_METHOD, 400, .at = 1),
+    BAD("SSH banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", RG__E_TARGET, 400,
+	.at = 23),
+    BAD("NUL in a method, at once", "GE\0T / HTTP/1.1", RG__E_METHOD, 400,
+	.at = 3),
+    BAD("CTL in a target, at once", "GET /a\x01b HTTP/1.1", RG__E_TARGET, 400,
+	.at = 7),
+    BAD("NUL in a value, at once", GET "X: a\0b", RG__E_HEADER_VALUE, 400,
+	.at = 30),
+    BAD("byte after the version, at once", "GET / HTTP/1.1x", RG__E_VERSION,
+	400, .at = 15),
     BAD("NUL in name", GET "F\0o: v\r\n\r\n", RG__E_HEADER_NAME, 400),
     BAD("NUL starts a line", GET "\0X: v\r\n\r\n", RG__E_HEADER_NAME, 400),
     BAD("non-ASCII name", GET "F\xc3\xb3o: v\r\n\r\n", RG__E_HEADER_NAME, 400),
@@ -758,6 +860,7 @@ static void check(const struct row *row, int r, const struct rg__request *q,
 	if (row->target)
 		assert_str(q->target, row->target);
 	assert_int_equal(q->version_minor, row->v10 ? 0 : 1);
+	assert_int_equal(q->dropped, row->dropped);
 	assert_int_equal(q->keep_alive, !row->close);
 	assert_int_equal(q->expect_continue, row->cont);
 	assert_int_equal(q->body, row->body);
@@ -784,6 +887,15 @@ static void check(const struct row *row, int r, const struct rg__request *q,
 		}
 		assert_int_equal(q->nheaders, i);
 	}
+	/* known[] points at the first field of each name, wherever fields
+	 * were dropped. */
+	for (int id = 0; id < RG__H_COUNT; id++) {
+		const struct rg_header *h = rg__request_header(
+		    q, rg__known_name[id], strlen(rg__known_name[id]));
+		if (h ? q->known[id] != h - q->headers : q->known[id] != -1)
+			fail_msg("%s: known[%s] is %d", how, rg__known_name[id],
+				 q->known[id]);
+	}
 	/* The slices lie in the buffer (or are the static "/"). */
 	assert_true(q->method.ptr && q->target.ptr && q->path.ptr);
 }
@@ -804,8 +916,10 @@ static void feed_whole(const struct row *row)
 }
 
 /* First `k` bytes, then all of them; each call's input ends at the guard,
- * so the buffer moves between the calls. */
-static void feed_split(const struct row *row, size_t k)
+ * so the buffer moves between the calls. An error must come from the first
+ * call exactly when its `k` bytes reach `at`, where a byte at a time found
+ * it: never earlier, and never later because of the split. */
+static void feed_split(const struct row *row, size_t k, size_t at)
 {
 	struct rg__parser p;
 	struct rg__request q;
@@ -816,6 +930,9 @@ static void feed_split(const struct row *row, size_t k)
 	size_t consumed = row->consumed ? row->consumed : row->len;
 	if (!row->err && k < consumed && r != 0)
 		fail_msg("%s: got %d before the head was complete", how, r);
+	if (row->err && (r != 0) != (k >= at))
+		fail_msg("%s: got %d; a byte at a time found the error at %zu",
+			 how, r, at);
 	if (r == 0)
 		r = rg__parse_request(&p, arena, at_guard(row->raw, row->len),
 				      row->len, &q);
@@ -824,8 +941,9 @@ static void feed_split(const struct row *row, size_t k)
 }
 
 /* One more byte per call until a result. Up to 4 KiB the buffer moves on
- * every call so that each ends at the guard; beyond, it stays put. */
-static void feed_bytes(const struct row *row)
+ * every call so that each ends at the guard; beyond, it stays put. Returns
+ * the bytes it took. */
+static size_t feed_bytes(const struct row *row)
 {
 	struct rg__parser p;
 	struct rg__request q;
@@ -843,7 +961,12 @@ static void feed_bytes(const struct row *row)
 		size_t consumed = row->consumed ? row->consumed : row->len;
 		assert_int_equal(k, consumed); /* complete as soon as it is */
 	}
+	if (row->err && row->at && k != row->at)
+		fail_msg("byte at a time: the error came after %zu bytes, not "
+			 "%zu",
+			 k, row->at);
 	rg_arena_reset(arena);
+	return k;
 }
 
 struct run {
@@ -864,13 +987,13 @@ static void run_row(void **state)
 	if (row->err)
 		assert_int_equal(rg__http_error_status(row->err), row->status);
 	feed_whole(row);
+	size_t at = feed_bytes(row);
 	/* Splits: every boundary, or for long rows the first and last 300
 	 * and every 61st between. */
 	for (size_t k = 1; k < row->len; k++)
 		if (row->len <= 4096 || k < 300 || row->len - k < 300 ||
 		    k % 61 == 0)
-			feed_split(row, k);
-	feed_bytes(row);
+			feed_split(row, k, at);
 	rg__simd_select(RG__SIMD_AVX2);
 }
 

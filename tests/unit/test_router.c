@@ -403,7 +403,7 @@ static void status_404_405(void **state)
 	assert_int_equal(match(f, "DELETE", "/nope/x"), 404);
 	assert_string_equal(f->m.allow, "");
 	assert_null(f->m.handler);
-	assert_int_equal(match(f, "PATCH", "/a/1/2"), 404);
+	assert_int_equal(match(f, "PUT", "/a/1/2"), 404);
 }
 
 static void allow_lists_head_once(void **state)
@@ -414,6 +414,7 @@ static void allow_lists_head_once(void **state)
 	add(f, "GET", "/c", 3);
 	add(f, "GET", "/c", 4);
 	add(f, "HEAD", "/c", 5);
+	add(f, "POST", "/elsewhere", 6); /* POST is taken: 405, not 501 */
 
 	assert_int_equal(match(f, "POST", "/c"), 405);
 	assert_string_equal(f->m.allow, "HEAD, OPTIONS, GET");
@@ -428,6 +429,7 @@ static void allow_truncates_whole_methods(void **state)
 		add(f, method, "/t", i);
 	}
 	add(f, "GET", "/t", 99); /* short enough to fit after the cut */
+	add(f, "POST", "/elsewhere", 100);
 
 	assert_int_equal(match(f, "POST", "/t"), 405);
 	/* 15-byte names, 17 with ", ": five fit in 96 bytes with the NUL,
@@ -443,7 +445,8 @@ static void status_501(void **state)
 	struct fixture *f = *state;
 	add(f, "GET", "/a", 1);
 
-	/* Unknown methods: 501 whether or not the path exists. */
+	/* Methods no route takes: 501 whether or not the path exists
+	 * (RFC 9110 15.6.2: not supported for any resource). */
 	assert_int_equal(match(f, "PURGE", "/a"), 501);
 	assert_null(f->m.handler);
 	assert_int_equal(match(f, "PURGE", "/nope"), 501);
@@ -451,14 +454,70 @@ static void status_501(void **state)
 	assert_int_equal(match(f, "get", "/a"), 501);
 	assert_int_equal(match(f, "GETX", "/a"), 501);
 	assert_int_equal(match(f, "GE", "/a"), 501);
-	/* Known methods without a route are 405 or 404, never 501. */
-	const char *known[] = {"POST",	"PUT",	   "DELETE", "OPTIONS",
-			       "PATCH", "CONNECT", "TRACE"};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		assert_int_equal(match(f, known[i], "/a"), 405);
-		assert_string_equal(f->m.allow, "GET, HEAD");
-		assert_int_equal(match(f, known[i], "/nope"), 404);
+	/* Standard methods too, when no route takes them. */
+	const char *unrouted[] = {"POST",  "PUT",     "DELETE",
+				  "PATCH", "CONNECT", "TRACE"};
+	for (size_t i = 0; i < sizeof(unrouted) / sizeof(unrouted[0]); i++) {
+		assert_int_equal(match(f, unrouted[i], "/a"), 501);
+		assert_int_equal(match(f, unrouted[i], "/nope"), 501);
 	}
+	/* CONNECT's authority-form target has an empty path. */
+	assert_int_equal(match(f, "CONNECT", ""), 501);
+	/* GET and HEAD (RFC 9110 9.1) and OPTIONS (answered for "*") are
+	 * never 501: 405 or 404. */
+	assert_int_equal(match(f, "OPTIONS", "/a"), 405);
+	assert_string_equal(f->m.allow, "GET, HEAD");
+	assert_int_equal(match(f, "OPTIONS", "/nope"), 404);
+	assert_int_equal(match(f, "HEAD", "/nope"), 404);
+	struct fixture *g = f;
+	rg__router_free(&g->router);
+	add(g, "POST", "/p", 1);
+	assert_int_equal(match(g, "GET", "/p"), 405);
+	assert_int_equal(match(g, "GET", "/q"), 404);
+	assert_int_equal(match(g, "HEAD", "/q"), 404);
+	/* Once a route takes DELETE, the usual 405 and 404. */
+	add(g, "DELETE", "/d", 2);
+	assert_int_equal(match(g, "DELETE", "/p"), 405);
+	assert_string_equal(g->m.allow, "POST");
+	assert_int_equal(match(g, "DELETE", "/q"), 404);
+}
+
+static void options_asterisk(void **state)
+{
+	struct fixture *f = *state;
+	/* No routes: the server still answers, with OPTIONS alone. */
+	assert_int_equal(match(f, "OPTIONS", "*"), 200);
+	assert_null(f->m.handler);
+	assert_string_equal(f->m.allow, "OPTIONS");
+
+	add(f, "GET", "/a", 1);
+	add(f, "POST", "/a", 2);
+	add(f, "PURGE", "/cache/*", 3);
+	add(f, "GET", "/b", 4);
+	assert_int_equal(match(f, "OPTIONS", "*"), 200);
+	assert_null(f->m.handler);
+	assert_string_equal(f->m.allow, "GET, HEAD, POST, PURGE, OPTIONS");
+	assert_int_equal(f->m.nparams, 0);
+	/* "*" is no path of any route but its own. */
+	assert_int_equal(match(f, "GET", "*"), 404);
+
+	/* A route for every method serves all of the standard ones. */
+	add(f, NULL, "/any", 5);
+	assert_int_equal(match(f, "OPTIONS", "*"), 200);
+	assert_string_equal(f->m.allow, "GET, HEAD, POST, PURGE, PUT, DELETE, "
+					"OPTIONS, PATCH, TRACE");
+
+	/* The application's own route for "*" wins. */
+	add(f, "OPTIONS", "*", 6);
+	assert_int_equal(match(f, "OPTIONS", "*"), 200);
+	assert_int_equal(tag(f), 6);
+	assert_string_equal(f->m.allow, "");
+	/* and never matches a path. */
+	assert_int_equal(match(f, "OPTIONS", "/any"), 200);
+	assert_int_equal(tag(f), 5);
+	assert_int_equal(match(f, "OPTIONS", "/a"), 405);
+	assert_string_equal(f->m.allow, "GET, HEAD, POST");
+	assert_int_equal(match(f, "OPTIONS", "/"), 404);
 }
 
 static void custom_method(void **state)
@@ -466,6 +525,7 @@ static void custom_method(void **state)
 	struct fixture *f = *state;
 	add(f, "PURGE", "/cache/*", 1);
 	add(f, "GET", "/cache/*", 2);
+	add(f, "DELETE", "/elsewhere", 3);
 
 	assert_int_equal(match(f, "PURGE", "/cache/img/a.png"), 200);
 	assert_int_equal(tag(f), 1);
@@ -494,8 +554,8 @@ static void null_method_matches_every_method(void **state)
 		assert_int_equal(match(f, methods[i], "/x"), 200);
 		assert_int_equal(tag(f), 2);
 	}
-	/* A route for every method does not make "BREW" known elsewhere. */
-	assert_int_equal(match(f, "BREW", "/y"), 501);
+	/* A route for every method takes BREW too: 404 elsewhere. */
+	assert_int_equal(match(f, "BREW", "/y"), 404);
 	assert_int_equal(match(f, "POST", "/y"), 404);
 }
 
@@ -509,7 +569,8 @@ static void invalid_patterns(void **state)
 	    "a",
 	    "a/b",
 	    ":id",
-	    "*",
+	    "**", /* "*" alone is the asterisk form (options_asterisk) */
+	    "*/",
 	    "/:", /* empty name */
 	    "/a/:/b",
 	    "/:/*",
@@ -677,6 +738,7 @@ int main(void)
 	    T(allow_lists_head_once),
 	    T(allow_truncates_whole_methods),
 	    T(status_501),
+	    T(options_asterisk),
 	    T(custom_method),
 	    T(null_method_matches_every_method),
 	    T(invalid_patterns),
