@@ -1,5 +1,5 @@
 /* probes.c: endpoints that look inside the server rather than serve a
- * workload: GET /stats; GET /sleep and GET /upstream, which suspend their
+ * workload: GET /sleep and GET /upstream, which suspend their
  * handler so black-box tests can show the worker keeps serving; and
  * GET /stream, a response of unknown length (chunked on HTTP/1.1). */
 #include "app.h"
@@ -7,30 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
-#define STATS_BUF 8192
 #define SLEEP_MAX_MS 60000
 #define UPSTREAM_CONNECT_MS 1000
 #define UPSTREAM_IO_MS 5000
 #define STREAM_MAX (64 * 1024 * 1024)
 #define STREAM_PIECE_MAX (1024 * 1024)
-
-/* GET /stats: rg_server_stats_json, from a stack buffer when it fits. */
-void app_stats(struct rg_request *req, void *data)
-{
-	const struct app *app = data;
-	char stack[STATS_BUF];
-	char *buf = stack;
-	size_t n = rg_server_stats_json(app->server, buf, sizeof(stack));
-	if (n >= sizeof(stack)) {
-		buf = rg_arena_alloc(rg_request_arena(req), n + 1);
-		if (!buf) {
-			app_reply(req, 503, "out of memory\n");
-			return;
-		}
-		n = rg_server_stats_json(app->server, buf, n + 1);
-	}
-	rg_respond(req, 200, "application/json", buf, n);
-}
 
 /* GET /sleep?ms=N: "slept N" after N milliseconds. */
 void app_sleep(struct rg_request *req, void *data)

@@ -1,6 +1,7 @@
-/* settings.c: the ringlet program's command line, and the configuration
- * it selects: the file given with -c (or the embedded default), with the
- * command-line flags applied on top. */
+/* settings.c: the ringlet program's command line: the configuration it
+ * selects (an rg_config_source: the file given with -c or the embedded
+ * default, and the flags applied on top of it at every reload), -t and
+ * --data. */
 #include "app.h"
 
 #include <arpa/inet.h>
@@ -79,30 +80,31 @@ void app_cli_parse(int argc, char **argv, struct cli *o)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct cli){.port = -1, .io = -1};
+	*o = (struct cli){0};
+	rg_config_source_init(&o->src, app_default_config);
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:tp:w:hV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
-			o->config_path = optarg;
+			o->src.path = optarg;
 			break;
 		case 't':
 			o->test_only = true;
 			break;
 		case 'p':
-			o->port = (int)number_arg("-p", optarg, 0, 65535);
+			o->src.port = (int)number_arg("-p", optarg, 0, 65535);
 			break;
 		case 'w':
-			o->workers =
+			o->src.workers =
 			    !strcmp(optarg, "auto")
-				? CLI_WORKERS_AUTO
+				? RG_WORKERS_AUTO
 				: (unsigned)number_arg("-w", optarg, 1,
-						       APP_MAX_WORKERS);
+						       RG_MAX_WORKERS);
 			break;
 		case ROOT:
-			o->root = optarg;
+			o->src.root = optarg;
 			break;
 		case HOST: {
 			unsigned char addr[16];
@@ -111,23 +113,23 @@ void app_cli_parse(int argc, char **argv, struct cli *o)
 				usage_error("--host wants a numeric IPv4 or "
 					    "IPv6 address, not '%s'",
 					    optarg);
-			o->host = optarg;
+			o->src.host = optarg;
 			break;
 		}
 		case IO:
 			if (!strcmp(optarg, "auto"))
-				o->io = RG_IO_AUTO;
+				o->src.io_backend = RG_IO_AUTO;
 			else if (!strcmp(optarg, "io_uring"))
-				o->io = RG_IO_URING;
+				o->src.io_backend = RG_IO_URING;
 			else if (!strcmp(optarg, "epoll"))
-				o->io = RG_IO_EPOLL;
+				o->src.io_backend = RG_IO_EPOLL;
 			else
 				usage_error("--io wants auto, io_uring or "
 					    "epoll, not '%s'",
 					    optarg);
 			break;
 		case MAXCONN:
-			o->max_connections = (uint32_t)number_arg(
+			o->src.max_connections = (uint32_t)number_arg(
 			    "--max-connections", optarg, 1, 10000000);
 			break;
 		case DATA:
@@ -147,52 +149,4 @@ void app_cli_parse(int argc, char **argv, struct cli *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-}
-
-int app_settings_load(struct settings *s, const struct cli *cli, char *err,
-		      size_t err_len)
-{
-	memset(s, 0, sizeof(*s));
-	int rc;
-	if (cli->config_path) {
-		s->name = cli->config_path;
-		rc = rg__config_load(&s->file, cli->config_path, err, err_len);
-	} else {
-		s->name = "(embedded)";
-		rc = rg__config_parse(&s->file, s->name, app_default_config,
-				      strlen(app_default_config), err, err_len);
-	}
-	if (rc < 0)
-		return rc;
-	struct rg__config_file *f = &s->file;
-	if (cli->host) {
-		f->listen[0] =
-		    (struct rg__listen_addr){cli->host, f->listen[0].port};
-		f->nlisten = 1;
-	}
-	if (cli->port >= 0)
-		for (unsigned i = 0; i < f->nlisten; i++)
-			f->listen[i].port = (uint16_t)cli->port;
-	if (cli->root)
-		f->root = cli->root;
-	if (cli->io >= 0)
-		f->server.io_backend = (enum rg_io_backend)cli->io;
-	if (cli->max_connections)
-		f->server.max_connections = cli->max_connections;
-	if (cli->workers)
-		f->workers =
-		    cli->workers == CLI_WORKERS_AUTO ? 0 : cli->workers;
-	s->workers = f->workers;
-	if (!s->workers) { /* auto: one per CPU */
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		s->workers = n < 1		   ? 1
-			     : n > APP_MAX_WORKERS ? APP_MAX_WORKERS
-						   : (unsigned)n;
-	}
-	return 0;
-}
-
-void app_settings_free(struct settings *s)
-{
-	rg__config_file_free(&s->file);
 }

@@ -537,6 +537,178 @@ void rg_server_stats(const struct rg_server *server,
 size_t rg_server_stats_json(const struct rg_server *server, char *buf,
 			    size_t cap);
 
+/* GET handler for the statistics (the JSON above) of the server in
+ * `data` (a struct rg_server *): rg_route(s, "GET", "/stats",
+ * rg_stats_handler, s). 503 when the arena cannot hold a large document. */
+void rg_stats_handler(struct rg_request *req, void *data);
+
+/* ------------------------------------------------------------------------
+ * Operations: the configuration file, the error log, the pre-fork master
+ *
+ * What a program built on the library shares with the `ringlet` binary
+ * (and the Python front): one configuration file (docs/configuration.md),
+ * one error log per process, one master forking and supervising the
+ * workers, with the same signals. A program supplies its routes; the rest
+ * is here.
+ * ------------------------------------------------------------------------ */
+
+/* A listen address: numeric host ("0.0.0.0", "::") and port. */
+struct rg_listen_addr {
+	const char *host;
+	uint16_t port;
+};
+
+/* A configuration: a file (or a program's embedded default) with the
+ * command line's overrides applied. */
+struct rg_config {
+	struct rg_server_config server; /* host/port unused: see listen */
+	struct rg_listen_addr listen[RG_MAX_LISTEN]; /* 0.0.0.0:8080 */
+	unsigned nlisten;
+	const char *root;	     /* [server] root; "." */
+	const char *index;	     /* [static] index; "index.html" */
+	bool precompressed;	     /* [static]; true */
+	uint32_t open_file_cache;    /* [static] files kept open; 64 */
+	unsigned workers;	     /* [performance]; 0 in the file = "auto",
+					one per CPU once loaded */
+	const char *access_log;	     /* [log]; NULL = off (the default) */
+	const char *error_log;	     /* [log]; NULL = standard error */
+	enum rg_log_level log_level; /* [log] level; RG_LOG_INFO */
+	const char *name;	     /* the file's path, or "(embedded)" */
+	char *strings; /* owns every string above and server.host when they
+			  came from the file */
+};
+
+#define RG_MAX_WORKERS 1024
+#define RG_WORKERS_AUTO (~0u)
+#define RG_CONFIG_ARRAY_MAX 16
+
+/* A value of the configuration language, as a program's own table gets
+ * it. Strings are decoded and NUL-terminated, in memory the rg_config
+ * owns: valid until rg_config_free, so a table may keep the pointers. */
+struct rg_config_value {
+	enum rg_config_type {
+		RG_CONFIG_STRING,
+		RG_CONFIG_INTEGER,
+		RG_CONFIG_BOOLEAN,
+		RG_CONFIG_ARRAY, /* of strings */
+	} type;
+	char *string;			  /* STRING */
+	int64_t integer;		  /* INTEGER; BOOLEAN: 1 or 0 */
+	char *items[RG_CONFIG_ARRAY_MAX]; /* ARRAY */
+	unsigned nitems;
+	unsigned line; /* in the file, for messages */
+};
+
+/* A table a program reads itself (the Python front's [python]), the way
+ * each module of lwan reads its section: key() gets each of its keys, and
+ * returns 0, or -EINVAL with the reason in err (the reader puts
+ * "file:line: " before it). An unknown key should be an error. */
+struct rg_config_table {
+	const char *name;
+	int (*key)(void *arg, const char *key, const struct rg_config_value *v,
+		   char *err, size_t err_len);
+	void *arg;
+};
+
+/* Where a configuration comes from and what a command line changes in it,
+ * every time it is read (at start and at each reload). */
+struct rg_config_source {
+	const char *path;	  /* -c FILE; NULL: `embedded` */
+	const char *embedded;	  /* the program's default (NUL-terminated) */
+	int port;		  /* -p; -1 = the file's (every address) */
+	const char *host;	  /* --host: this address only; NULL */
+	unsigned workers;	  /* -w; 0 = the file's; RG_WORKERS_AUTO */
+	const char *root;	  /* --root; NULL */
+	int io_backend;		  /* --io; -1 = the file's */
+	uint32_t max_connections; /* 0 = the file's */
+	const struct rg_config_table *tables; /* the program's own; NULL */
+	unsigned ntables;
+};
+
+/* A source as no command line changes it: the embedded text. */
+void rg_config_source_init(struct rg_config_source *src, const char *embedded);
+
+/* Reads the source's file (or text) and applies its overrides: 0, or
+ * -errno with "file:line: message" in err. Release with rg_config_free. */
+int rg_config_load(struct rg_config *out, const struct rg_config_source *src,
+		   char *err, size_t err_len);
+
+/* What -t checks beyond the syntax: a server can be made of it, the root
+ * and index can be served, the logs can be written. 0, or -errno with the
+ * reason in err. */
+int rg_config_check(const struct rg_config *c, char *err, size_t err_len);
+
+/* Frees what `c` owns. */
+void rg_config_free(struct rg_config *c);
+
+/* The error log: nginx-style lines ("2026/12/01 03:10:00 [error]
+ * 1234#0: message") appended to a file or standard error, one write(2) per
+ * line, so that the lines of the master and its workers never interleave.
+ * One per process, inherited across fork. Until rg_log_open: standard
+ * error, level info. */
+
+/* Sends later lines to `path` (O_APPEND, created 0644), or standard error
+ * when NULL, dropping those above `level`. 0, or -errno (errno set) with
+ * the previous destination kept. */
+int rg_log_open(const char *path, enum rg_log_level level);
+
+/* One line at `level`; control characters written as \xHH, cut at about
+ * 2 KiB. */
+__attribute__((format(printf, 2, 3))) void rg_log(enum rg_log_level level,
+						  const char *fmt, ...);
+
+/* Opens the path again (after rotation): 0, or -errno with the old file
+ * kept. Nothing for standard error. */
+int rg_log_reopen(void);
+
+/* Closes the file (back to standard error). */
+void rg_log_close(void);
+
+/* rg_server_config.log: the server's messages into this log. */
+void rg_log_server(void *arg, int level, const char *msg);
+
+/* A worker process, as rg_master_run starts it. */
+struct rg_worker {
+	const struct rg_config *config;
+	const int *fds; /* its listening sockets, one per listen address */
+	unsigned nfds;
+	struct rg_stats_board *board;
+	unsigned slot; /* its slot on the board */
+	int ready_fd;  /* where rg_worker_serve reports it accepts */
+};
+
+/* The program's part of each worker process. */
+struct rg_worker_ops {
+	/* Adds the routes (and whatever they need) to the worker's server,
+	 * created from the configuration: 0, or -errno to stop the worker. */
+	int (*setup)(struct rg_server *server, const struct rg_config *c,
+		     void *arg);
+	/* After the server is gone (NULL: nothing): frees what setup made. */
+	void (*teardown)(const struct rg_config *c, void *arg);
+	void *arg;
+};
+
+/* In a worker process: creates the server from w->config on the master's
+ * sockets, board slot, access log and error log, calls ops->setup, tells
+ * the master it accepts, and serves until SIGTERM or SIGINT (graceful: in
+ * flight requests finish within shutdown_timeout) or SIGQUIT (at once);
+ * SIGUSR1 reopens the logs; SIGHUP is the master's. Returns the process's
+ * exit status. */
+int rg_worker_serve(const struct rg_worker *w, const struct rg_worker_ops *ops);
+
+/* The pre-fork master: owns the listening sockets (one per worker and
+ * address, SO_REUSEPORT) and the statistics board, forks
+ * config->workers processes that each call worker(w, arg), replaces those
+ * that die (rate-limited), and answers signals: TERM/INT stop gracefully,
+ * QUIT at once, HUP reloads (reads `src` again, starts a new generation on
+ * the same sockets, drains the old one once the new accepts), USR1 reopens
+ * the logs. `config` is the running configuration at start (the master
+ * takes it over and frees it). Returns the exit status: 0 after a stop, 1
+ * on a startup or runtime error. */
+int rg_master_run(struct rg_config *config, const struct rg_config_source *src,
+		  int (*worker)(const struct rg_worker *w, void *arg),
+		  void *arg);
+
 #ifdef __cplusplus
 }
 #endif

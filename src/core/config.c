@@ -1,6 +1,10 @@
-/* config.c: reads ringlet's configuration file (a strict subset of TOML)
- * into struct rg__config_file, rejecting anything it does not understand. */
+/* config.c: the configuration's schema: the tables and keys of
+ * docs/configuration.md, their types, units and ranges, mapped onto struct
+ * rg_config, rejecting anything it does not understand; and the tables a
+ * program adds (rg_config_table), handed their keys. The language itself
+ * is read by toml.c. */
 #include "core/config.h"
+#include "core/toml.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,13 +45,11 @@ struct key {
 	enum table table;
 	const char *name;
 	enum kind kind;
-	size_t off, width; /* of the field in struct rg__config_file */
+	size_t off, width; /* of the field in struct rg_config */
 	uint64_t min, max;
 };
 
-#define F(m)                                                                   \
-	offsetof(struct rg__config_file, m),                                   \
-	    sizeof(((struct rg__config_file *)0)->m)
+#define F(m) offsetof(struct rg_config, m), sizeof(((struct rg_config *)0)->m)
 #define S(m) F(server.m)
 
 /* Two entries with the same field are aliases: giving both is an error. */
@@ -90,42 +92,21 @@ static const struct key keys[] = {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-enum vtype { V_STR, V_INT, V_BOOL, V_ARRAY };
-static const char *const vtype_names[] = {"a string", "an integer", "a boolean",
-					  "an array"};
+static const char *const vtype_names[] = {[RG_CONFIG_STRING] = "a string",
+					  [RG_CONFIG_INTEGER] = "an integer",
+					  [RG_CONFIG_BOOLEAN] = "a boolean",
+					  [RG_CONFIG_ARRAY] = "an array"};
 
-struct value {
-	enum vtype type;
-	char *s; /* NUL-terminated, in parser.buf */
-	int64_t i;
-	char *items[RG_MAX_LISTEN]; /* V_ARRAY's strings, in parser.buf */
-	unsigned n;
-};
-
+/* The schema's state while the reader (toml.c) goes through a file. */
 struct parser {
-	const char *p, *end, *name;
-	unsigned line;
-	char *err;
-	size_t err_len;
-	char *buf; /* strings, decoded; never longer than the text */
-	size_t used;
-	int table; /* -1 before the first header */
-	bool table_seen[T_COUNT];
+	struct rg_config *c;
+	const struct rg_config_table *extra; /* a program's own tables */
+	unsigned nextra;
+	int table;     /* -1 before the first header; T_COUNT + i: extra[i] */
+	uint64_t seen; /* bit `table`: its header was read */
+	const struct key *key;	  /* of the pair being read; NULL: extra */
 	unsigned key_line[NKEYS]; /* 0 = not given */
 };
-
-__attribute__((format(printf, 2, 3))) static int fail(struct parser *ps,
-						      const char *fmt, ...)
-{
-	int n = snprintf(ps->err, ps->err_len, "%s:%u: ", ps->name, ps->line);
-	if (n >= 0 && (size_t)n < ps->err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ps->err + n, ps->err_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* "1GiB", "16KiB" or "1000" for messages about ranges. */
 static const char *fmt_size(char *b, size_t n, uint64_t v)
@@ -141,215 +122,9 @@ static const char *fmt_size(char *b, size_t n, uint64_t v)
 	return b;
 }
 
-static bool is_bare(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static void skip_ws(struct parser *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t'))
-		ps->p++;
-}
-
-static bool at_eol(const struct parser *ps)
-{
-	const char *p = ps->p;
-	return p == ps->end || *p == '\n' || *p == '#' ||
-	       (*p == '\r' && p + 1 < ps->end && p[1] == '\n');
-}
-
-/* Skips spaces and a comment, then requires the end of the line. */
-static int end_line(struct parser *ps, const char *what)
-{
-	skip_ws(ps);
-	if (!at_eol(ps))
-		return fail(ps, "unexpected '%c' after %s", *ps->p, what);
-	while (ps->p < ps->end && *ps->p != '\n') {
-		/* TOML forbids control characters, even in comments */
-		if ((unsigned char)*ps->p < 0x20 && *ps->p != '\t' &&
-		    !(*ps->p == '\r' && ps->p + 1 < ps->end &&
-		      ps->p[1] == '\n'))
-			return fail(ps, "control character in comment");
-		ps->p++;
-	}
-	return 0;
-}
-
-static size_t bare_key(struct parser *ps)
-{
-	const char *start = ps->p;
-	while (ps->p < ps->end && is_bare(*ps->p))
-		ps->p++;
-	return (size_t)(ps->p - start);
-}
-
-static int hex4(const char *p, uint32_t *cp)
-{
-	*cp = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		int d = is_digit(c) ? c - '0'
-			: (c | 0x20) >= 'a' && (c | 0x20) <= 'f'
-			    ? (c | 0x20) - 'a' + 10
-			    : -1;
-		if (d < 0)
-			return -1;
-		*cp = *cp << 4 | (uint32_t)d;
-	}
-	return 0;
-}
-
-/* A basic string, decoded into ps->buf; ps->p is on the opening quote. */
-static int parse_string(struct parser *ps, char **out)
-{
-	char *o = ps->buf + ps->used;
-	*out = o;
-	for (ps->p++;; ps->p++) {
-		if (ps->p == ps->end || *ps->p == '\n')
-			return fail(ps, "unterminated string");
-		char c = *ps->p;
-		if (c == '"')
-			break;
-		if ((unsigned char)c < 0x20 && c != '\t')
-			return fail(ps, "control character in string");
-		if (c != '\\') {
-			*o++ = c;
-			continue;
-		}
-		if (++ps->p == ps->end)
-			return fail(ps, "unterminated string");
-		uint32_t cp;
-		switch (*ps->p) {
-		case '"':
-		case '\\':
-			*o++ = *ps->p;
-			break;
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		case 'u':
-			if (ps->end - ps->p < 5 || hex4(ps->p + 1, &cp) ||
-			    (cp >= 0xd800 && cp < 0xe000) || cp == 0)
-				return fail(ps, "bad \\u escape in string");
-			ps->p += 4;
-			if (cp < 0x80) {
-				*o++ = (char)cp;
-			} else if (cp < 0x800) {
-				*o++ = (char)(0xc0 | cp >> 6);
-				*o++ = (char)(0x80 | (cp & 0x3f));
-			} else {
-				*o++ = (char)(0xe0 | cp >> 12);
-				*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-				*o++ = (char)(0x80 | (cp & 0x3f));
-			}
-			break;
-		default:
-			return fail(ps, "unknown escape '\\%c' in string",
-				    *ps->p);
-		}
-	}
-	ps->p++;
-	*o++ = '\0';
-	ps->used = (size_t)(o - ps->buf);
-	return 0;
-}
-
-/* TOML integer: optional sign, no leading zeros, '_' only between digits. */
-static int parse_int(struct parser *ps, int64_t *out)
-{
-	bool neg = *ps->p == '-';
-	if (*ps->p == '-' || *ps->p == '+')
-		ps->p++;
-	const char *start = ps->p;
-	uint64_t v = 0;
-	for (; ps->p < ps->end; ps->p++) {
-		char c = *ps->p;
-		if (c == '_' && ps->p > start && ps->p + 1 < ps->end &&
-		    is_digit(ps->p[1]) && is_digit(ps->p[-1]))
-			continue;
-		if (!is_digit(c))
-			break;
-		if (v > (UINT64_MAX - 9) / 10 ||
-		    (v = v * 10 + (uint64_t)(c - '0')) >
-			(uint64_t)INT64_MAX + neg)
-			return fail(ps, "integer too large");
-	}
-	if (ps->p == start)
-		return fail(ps, "expected a value");
-	if (*start == '0' && ps->p - start > 1)
-		return fail(ps, "leading zeros are not allowed in integers");
-	if (ps->p < ps->end && is_bare(*ps->p))
-		return fail(ps, "bad integer (sizes and durations with a unit "
-				"must be quoted, as in \"8KiB\")");
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
-
-static int parse_value(struct parser *ps, struct value *v)
-{
-	const char *p = ps->p;
-	size_t left = (size_t)(ps->end - p);
-	if (p == ps->end)
-		return fail(ps, "expected a value");
-	if (*p == '"') {
-		v->type = V_STR;
-		return parse_string(ps, &v->s);
-	}
-	if (*p == '[') { /* single-line array of strings */
-		char *s;
-		int r;
-		v->type = V_ARRAY;
-		v->n = 0;
-		for (ps->p++, skip_ws(ps); ps->p < ps->end && *ps->p != ']';) {
-			if (*ps->p == '\n' || *ps->p == '#')
-				break;
-			if (*ps->p != '"')
-				return fail(ps, "arrays may hold only strings");
-			if ((r = parse_string(ps, &s)))
-				return r;
-			if (v->n == RG_MAX_LISTEN)
-				return fail(ps,
-					    "more than %d strings in an "
-					    "array",
-					    RG_MAX_LISTEN);
-			v->items[v->n++] = s;
-			skip_ws(ps);
-			if (ps->p < ps->end && *ps->p == ',')
-				ps->p++, skip_ws(ps);
-			else if (ps->p < ps->end && *ps->p != ']' &&
-				 *ps->p != '\n')
-				return fail(ps, "expected ',' or ']' in array");
-		}
-		if (ps->p == ps->end || *ps->p != ']')
-			return fail(ps, "unterminated array (arrays must fit "
-					"on one line)");
-		ps->p++;
-		return 0;
-	}
-	if ((left >= 4 && !memcmp(p, "true", 4)) ||
-	    (left >= 5 && !memcmp(p, "false", 5))) {
-		v->type = V_BOOL;
-		v->i = *p == 't';
-		ps->p += *p == 't' ? 4 : 5;
-		if (ps->p < ps->end && is_bare(*ps->p))
-			return fail(ps, "expected a value");
-		return 0;
-	}
-	if (is_digit(*p) || *p == '+' || *p == '-') {
-		v->type = V_INT;
-		return parse_int(ps, &v->i);
-	}
-	return fail(ps, "expected a value");
 }
 
 /* "<digits><unit>" with one of the units in `units` (scale alongside). */
@@ -376,7 +151,7 @@ static int parse_unit(const char *s, const char *const *units,
 	return -EINVAL;
 }
 
-static int set_listen(struct parser *ps, struct rg__listen_addr *out, char *s)
+static int set_listen(struct rg__toml *ps, struct rg_listen_addr *out, char *s)
 {
 	char *host = s, *colon, *end;
 	if (*s == '[') {
@@ -407,9 +182,9 @@ static int set_listen(struct parser *ps, struct rg__listen_addr *out, char *s)
 	out->port = (uint16_t)port;
 	return 0;
 bad:
-	return fail(ps,
-		    "bad listen address (expected \"ipv4:port\", "
-		    "\"[ipv6]:port\" or \":port\", numeric, port 0..65535)");
+	return rg__toml_fail(
+	    ps, "bad listen address (expected \"ipv4:port\", "
+		"\"[ipv6]:port\" or \":port\", numeric, port 0..65535)");
 }
 
 static bool af6(const char *host)
@@ -418,8 +193,8 @@ static bool af6(const char *host)
 }
 
 /* The same socket address, however it is spelled ("::" and "0::0"). */
-static bool same_listen(const struct rg__listen_addr *a,
-			const struct rg__listen_addr *b)
+static bool same_listen(const struct rg_listen_addr *a,
+			const struct rg_listen_addr *b)
 {
 	unsigned char x[16], y[16];
 	int af = af6(a->host) ? AF_INET6 : AF_INET;
@@ -429,7 +204,7 @@ static bool same_listen(const struct rg__listen_addr *a,
 	       !memcmp(x, y, af == AF_INET6 ? 16 : 4);
 }
 
-static void store(struct rg__config_file *c, const struct key *k, uint64_t v)
+static void store(struct rg_config *c, const struct key *k, uint64_t v)
 {
 	char *f = (char *)c + k->off;
 	if (k->width == 8) {
@@ -455,8 +230,8 @@ static int find(const char *const *names, const char *s)
 	return -1;
 }
 
-static int set_key(struct parser *ps, struct rg__config_file *c,
-		   const struct key *k, struct value *v)
+static int set_key(struct rg__toml *ps, struct rg_config *c,
+		   const struct key *k, struct rg_config_value *v)
 {
 	static const char *const backends[] = {"auto", "io_uring", "epoll",
 					       NULL};
@@ -466,17 +241,17 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 	static const uint64_t size_s[] = {1, KiB, MiB, GiB};
 	static const char *const time_u[] = {"ms", "s", NULL};
 	static const uint64_t time_s[] = {1, 1000};
-	enum vtype want = V_STR;
+	enum rg_config_type want = RG_CONFIG_STRING;
 	const char *want_s = NULL;
 	uint64_t n = 0;
 	int i;
 
 	switch (k->kind) {
 	case K_BOOL:
-		want = V_BOOL;
+		want = RG_CONFIG_BOOLEAN;
 		break;
 	case K_UINT:
-		want = V_INT;
+		want = RG_CONFIG_INTEGER;
 		break;
 	case K_SIZE:
 	case K_TIME:
@@ -484,55 +259,61 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 					     "as \"8KiB\""
 					   : "an integer (milliseconds) or a "
 					     "string such as \"30s\"";
-		want = v->type == V_STR ? V_STR : V_INT;
+		want = v->type == RG_CONFIG_STRING ? RG_CONFIG_STRING
+						   : RG_CONFIG_INTEGER;
 		break;
 	case K_WORKERS:
 		want_s = "an integer or \"auto\"";
-		want = v->type == V_STR ? V_STR : V_INT;
+		want = v->type == RG_CONFIG_STRING ? RG_CONFIG_STRING
+						   : RG_CONFIG_INTEGER;
 		break;
 	case K_LISTEN:
 		want_s = "a string or an array of strings";
-		want = v->type == V_ARRAY ? V_ARRAY : V_STR;
+		want = v->type == RG_CONFIG_ARRAY ? RG_CONFIG_ARRAY
+						  : RG_CONFIG_STRING;
 		break;
 	default:
 		break;
 	}
 	if (v->type != want)
-		return fail(ps, "%s must be %s, not %s", k->name,
-			    want_s ? want_s : vtype_names[want],
-			    vtype_names[v->type]);
+		return rg__toml_fail(ps, "%s must be %s, not %s", k->name,
+				     want_s ? want_s : vtype_names[want],
+				     vtype_names[v->type]);
 
 	switch (k->kind) {
 	case K_LOG:
-		if (!strcmp(v->s, "off")) {
+		if (!strcmp(v->string, "off")) {
 			c->access_log = NULL;
 			return 0;
 		}
 		/* fall through */
 	case K_STR:
-		if (!*v->s)
-			return fail(ps, "%s must not be empty", k->name);
-		if (k->off == offsetof(struct rg__config_file, error_log) &&
-		    !strcmp(v->s, "off"))
-			return fail(ps, "error_log cannot be \"off\" (leave "
-					"it out for standard error, or set "
-					"level = \"error\")");
-		memcpy((char *)c + k->off, &v->s, sizeof(v->s));
+		if (!*v->string)
+			return rg__toml_fail(ps, "%s must not be empty",
+					     k->name);
+		if (k->off == offsetof(struct rg_config, error_log) &&
+		    !strcmp(v->string, "off"))
+			return rg__toml_fail(
+			    ps, "error_log cannot be \"off\" (leave "
+				"it out for standard error, or set "
+				"level = \"error\")");
+		memcpy((char *)c + k->off, &v->string, sizeof(v->string));
 		return 0;
 	case K_LISTEN:
-		if (v->type == V_STR) {
-			v->items[0] = v->s;
-			v->n = 1;
+		if (v->type == RG_CONFIG_STRING) {
+			v->items[0] = v->string;
+			v->nitems = 1;
 		}
-		if (!v->n)
-			return fail(ps, "listen needs at least one address");
-		for (unsigned j = 0; j < v->n; j++) {
+		if (!v->nitems)
+			return rg__toml_fail(
+			    ps, "listen needs at least one address");
+		for (unsigned j = 0; j < v->nitems; j++) {
 			int r = set_listen(ps, &c->listen[j], v->items[j]);
 			if (r)
 				return r;
 			for (unsigned k2 = 0; k2 < j; k2++)
 				if (same_listen(&c->listen[k2], &c->listen[j]))
-					return fail(
+					return rg__toml_fail(
 					    ps,
 					    "listen address %s%s%s:%u "
 					    "given twice",
@@ -541,24 +322,26 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 					    af6(c->listen[j].host) ? "]" : "",
 					    (unsigned)c->listen[j].port);
 		}
-		c->nlisten = v->n;
+		c->nlisten = v->nitems;
 		return 0;
 	case K_BACKEND:
 	case K_LEVEL:
-		i = find(k->kind == K_BACKEND ? backends : levels, v->s);
+		i = find(k->kind == K_BACKEND ? backends : levels, v->string);
 		if (i < 0)
-			return fail(ps, "%s must be one of %s", k->name,
-				    k->kind == K_BACKEND
-					? "\"auto\", \"io_uring\", \"epoll\""
-					: "\"error\", \"warn\", \"info\", "
-					  "\"debug\"");
+			return rg__toml_fail(
+			    ps, "%s must be one of %s", k->name,
+			    k->kind == K_BACKEND
+				? "\"auto\", \"io_uring\", \"epoll\""
+				: "\"error\", \"warn\", \"info\", "
+				  "\"debug\"");
 		store(c, k, (uint64_t)i);
 		return 0;
 	case K_WORKERS:
-		if (v->type == V_STR) {
-			if (strcmp(v->s, "auto"))
-				return fail(ps, "workers must be an integer "
-						"or \"auto\"");
+		if (v->type == RG_CONFIG_STRING) {
+			if (strcmp(v->string, "auto"))
+				return rg__toml_fail(
+				    ps, "workers must be an integer "
+					"or \"auto\"");
 			c->workers = 0;
 			return 0;
 		}
@@ -567,105 +350,116 @@ static int set_key(struct parser *ps, struct rg__config_file *c,
 		break;
 	}
 
-	if (v->type == V_STR) {
+	if (v->type == RG_CONFIG_STRING) {
 		bool sz = k->kind == K_SIZE;
-		int r = parse_unit(v->s, sz ? size_u : time_u,
+		int r = parse_unit(v->string, sz ? size_u : time_u,
 				   sz ? size_s : time_s, &n);
 		if (r == -EINVAL)
-			return fail(ps, "bad %s \"%s\" for %s (%s)",
-				    sz ? "size" : "duration", v->s, k->name,
-				    sz ? "units: KiB, MiB, GiB or none for "
-					 "bytes"
-				       : "units: ms or s");
+			return rg__toml_fail(
+			    ps, "bad %s \"%s\" for %s (%s)",
+			    sz ? "size" : "duration", v->string, k->name,
+			    sz ? "units: KiB, MiB, GiB or none for "
+				 "bytes"
+			       : "units: ms or s");
 		if (r)
-			v->i = -1; /* too large: reported as out of range */
+			v->integer =
+			    -1; /* too large: reported as out of range */
 		else if (n > INT64_MAX)
-			v->i = -1;
+			v->integer = -1;
 		else
-			v->i = (int64_t)n;
+			v->integer = (int64_t)n;
 	}
-	if (v->i < 0 || (uint64_t)v->i < k->min || (uint64_t)v->i > k->max) {
+	if (v->integer < 0 || (uint64_t)v->integer < k->min ||
+	    (uint64_t)v->integer > k->max) {
 		char lo[32], hi[32];
 		if (k->kind == K_SIZE)
-			return fail(ps, "%s must be between %s and %s bytes",
-				    k->name, fmt_size(lo, sizeof(lo), k->min),
-				    fmt_size(hi, sizeof(hi), k->max));
-		return fail(ps,
-			    "%s must be between %" PRIu64 " and %" PRIu64 "%s",
-			    k->name, k->min, k->max,
-			    k->kind == K_TIME ? " ms (1 day)" : "");
+			return rg__toml_fail(
+			    ps, "%s must be between %s and %s bytes", k->name,
+			    fmt_size(lo, sizeof(lo), k->min),
+			    fmt_size(hi, sizeof(hi), k->max));
+		return rg__toml_fail(
+		    ps, "%s must be between %" PRIu64 " and %" PRIu64 "%s",
+		    k->name, k->min, k->max,
+		    k->kind == K_TIME ? " ms (1 day)" : "");
 	}
-	store(c, k, (uint64_t)v->i);
+	store(c, k, (uint64_t)v->integer);
 	return 0;
 }
 
-static int parse_table(struct parser *ps)
+static int on_table(struct rg__toml *t, void *arg, const char *name, size_t n)
 {
-	ps->p++;
-	skip_ws(ps);
-	const char *name = ps->p;
-	size_t n = bare_key(ps);
-	skip_ws(ps);
-	if (!n || ps->p == ps->end || *ps->p != ']')
-		return fail(ps, "bad table header (expected [name])");
-	ps->p++;
-	for (int t = 0; t < T_COUNT; t++) {
-		if (strlen(table_names[t]) != n ||
-		    memcmp(table_names[t], name, n))
+	struct parser *ps = arg;
+	for (int i = 0; i < T_COUNT + (int)ps->nextra; i++) {
+		const char *tn =
+		    i < T_COUNT ? table_names[i] : ps->extra[i - T_COUNT].name;
+		if (strlen(tn) != n || memcmp(tn, name, n))
 			continue;
-		if (ps->table_seen[t])
-			return fail(ps, "table [%s] defined twice",
-				    table_names[t]);
-		ps->table_seen[t] = true;
-		ps->table = t;
-		return end_line(ps, "table header");
+		if (ps->seen & (uint64_t)1 << i)
+			return rg__toml_fail(t, "table [%s] defined twice", tn);
+		ps->seen |= (uint64_t)1 << i;
+		ps->table = i;
+		return 0;
 	}
-	return fail(ps, "unknown table [%.*s]", (int)n, name);
+	return rg__toml_fail(t, "unknown table [%.*s]", (int)n, name);
 }
 
-static int parse_pair(struct parser *ps, struct rg__config_file *c)
+static int on_key(struct rg__toml *t, void *arg, const char *name, size_t n)
 {
-	const char *name = ps->p;
-	size_t n = bare_key(ps);
-	struct value v;
-	int r;
-	if (!n)
-		return fail(ps, "expected a key or a [table]");
-	skip_ws(ps);
-	if (ps->p == ps->end || *ps->p != '=')
-		return fail(ps, "expected '=' after key '%.*s'", (int)n, name);
-	ps->p++;
-	skip_ws(ps);
+	struct parser *ps = arg;
+	ps->key = NULL;
+	if (ps->table < 0)
+		return rg__toml_fail(t, "key '%.*s' outside any table", (int)n,
+				     name);
+	if (ps->table >= T_COUNT)
+		return 0; /* the program's table: its callback decides */
 	size_t k = 0;
 	for (; k < NKEYS; k++)
 		if ((int)keys[k].table == ps->table &&
 		    strlen(keys[k].name) == n && !memcmp(keys[k].name, name, n))
 			break;
-	if (k == NKEYS) {
-		if (ps->table < 0)
-			return fail(ps, "key '%.*s' outside any table", (int)n,
-				    name);
-		return fail(ps, "unknown key '%.*s' in [%s]", (int)n, name,
-			    table_names[ps->table]);
-	}
+	if (k == NKEYS)
+		return rg__toml_fail(t, "unknown key '%.*s' in [%s]", (int)n,
+				     name, table_names[ps->table]);
 	for (size_t j = 0; j < NKEYS; j++) {
 		if (!ps->key_line[j] || keys[j].off != keys[k].off)
 			continue;
 		if (j == k)
-			return fail(ps, "duplicate key '%s' (first on line %u)",
-				    keys[k].name, ps->key_line[j]);
-		return fail(ps, "%s and %s are the same setting; give one",
-			    keys[j].name, keys[k].name);
+			return rg__toml_fail(
+			    t, "duplicate key '%s' (first on line %u)",
+			    keys[k].name, ps->key_line[j]);
+		return rg__toml_fail(t,
+				     "%s and %s are the same setting; give one",
+				     keys[j].name, keys[k].name);
 	}
-	ps->key_line[k] = ps->line;
-	if ((r = parse_value(ps, &v)) || (r = end_line(ps, "value")))
-		return r;
-	return set_key(ps, c, &keys[k], &v);
+	ps->key_line[k] = t->line;
+	ps->key = &keys[k];
+	return 0;
 }
 
-void rg__config_file_init(struct rg__config_file *c)
+static int on_pair(struct rg__toml *t, void *arg, const char *name, size_t n,
+		   const struct rg_config_value *v)
 {
-	*c = (struct rg__config_file){
+	struct parser *ps = arg;
+	struct rg_config_value copy = *v;
+	if (ps->key)
+		return set_key(t, ps->c, ps->key, &copy);
+	const struct rg_config_table *x = &ps->extra[ps->table - T_COUNT];
+	char key[64];
+	if (n >= sizeof(key))
+		return rg__toml_fail(t, "unknown key '%.*s' in [%s]", (int)n,
+				     name, x->name);
+	memcpy(key, name, n);
+	key[n] = '\0';
+	char why[256] = "";
+	int r = x->key(x->arg, key, v, why, sizeof(why));
+	if (r < 0)
+		return rg__toml_fail(t, "%s", why[0] ? why : strerror(-r));
+	return 0;
+}
+
+void rg__config_init(struct rg_config *c)
+{
+	*c = (struct rg_config){
 	    .listen = {{"0.0.0.0", 8080}},
 	    .nlisten = 1,
 	    .root = ".",
@@ -677,41 +471,24 @@ void rg__config_file_init(struct rg__config_file *c)
 	rg_server_config_init(&c->server);
 }
 
-void rg__config_file_free(struct rg__config_file *c)
+void rg_config_free(struct rg_config *c)
 {
 	free(c->strings);
-	rg__config_file_init(c);
+	rg__config_init(c);
 }
 
-int rg__config_parse(struct rg__config_file *c, const char *name,
-		     const char *text, size_t len, char *err, size_t err_len)
+int rg__config_parse(struct rg_config *c, const char *name, const char *text,
+		     size_t len, const struct rg_config_table *extra,
+		     unsigned nextra, char *err, size_t err_len)
 {
-	struct parser ps = {.p = text,
-			    .end = text + len,
-			    .name = name,
-			    .line = 1,
-			    .err = err,
-			    .err_len = err_len,
-			    .table = -1};
-	int r = 0;
-	rg__config_file_init(c);
-	if (err_len)
-		err[0] = '\0';
-	if (!(ps.buf = malloc(len + 1)))
-		return -ENOMEM;
-	while (ps.p < ps.end && !r) {
-		skip_ws(&ps);
-		if (ps.p < ps.end && *ps.p == '[')
-			r = parse_table(&ps);
-		else if (at_eol(&ps))
-			r = end_line(&ps, "");
-		else
-			r = parse_pair(&ps, c);
-		if (!r && ps.p < ps.end) {
-			ps.p++; /* the newline */
-			ps.line++;
-		}
-	}
+	struct parser ps = {
+	    .c = c, .extra = extra, .nextra = nextra, .table = -1};
+	if (nextra > 64 - T_COUNT)
+		return -EINVAL;
+	const struct rg__toml_schema schema = {on_table, on_key, on_pair, &ps};
+	struct rg__toml t;
+	rg__config_init(c);
+	int r = rg__toml_read(&t, name, text, len, &schema, err, err_len);
 	size_t mrl = 0, hbs = 0;
 	for (size_t k = 0; k < NKEYS; k++)
 		if (!strcmp(keys[k].name, "max_request_line"))
@@ -720,25 +497,25 @@ int rg__config_parse(struct rg__config_file *c, const char *name,
 			hbs = k;
 	if (!r && c->server.max_request_line > c->server.header_buffer_size) {
 		/* one of the two was given: that line */
-		ps.line =
-		    ps.key_line[mrl] ? ps.key_line[mrl] : ps.key_line[hbs];
-		r = fail(&ps,
-			 "max_request_line (%zu) exceeds "
-			 "header_buffer_size (%zu)",
-			 c->server.max_request_line,
-			 c->server.header_buffer_size);
+		t.line = ps.key_line[mrl] ? ps.key_line[mrl] : ps.key_line[hbs];
+		r = rg__toml_fail(&t,
+				  "max_request_line (%zu) exceeds "
+				  "header_buffer_size (%zu)",
+				  c->server.max_request_line,
+				  c->server.header_buffer_size);
+		free(t.buf);
 	}
 	if (r) {
-		free(ps.buf);
-		rg__config_file_init(c);
+		rg__config_init(c);
 		return r;
 	}
-	c->strings = ps.buf;
+	c->strings = t.buf;
 	return 0;
 }
 
-int rg__config_load(struct rg__config_file *c, const char *path, char *err,
-		    size_t err_len)
+int rg__config_load(struct rg_config *c, const char *path,
+		    const struct rg_config_table *extra, unsigned nextra,
+		    char *err, size_t err_len)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -764,7 +541,7 @@ int rg__config_load(struct rg__config_file *c, const char *path, char *err,
 		len += (size_t)n;
 	}
 	close(fd);
-	r = rg__config_parse(c, path, text, len, err, err_len);
+	r = rg__config_parse(c, path, text, len, extra, nextra, err, err_len);
 	free(text);
 	return r;
 fail:
@@ -773,6 +550,6 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	free(text);
-	rg__config_file_init(c);
+	rg__config_init(c);
 	return r;
 }

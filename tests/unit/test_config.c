@@ -1,6 +1,7 @@
-/* test_config.c: the configuration file reader (src/core/config.c): a full
- * reference file, the defaults, and one test per error class checking the
- * "name:line:" prefix a user would see. */
+/* test_config.c: the configuration file reader (src/core/config.c and
+ * toml.c): a full reference file, the defaults, one test per error class
+ * checking the "name:line:" prefix a user would see, and a program's own
+ * table (rg_config_table). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +18,9 @@
 
 static char err[256];
 
-static int parse(struct rg__config_file *c, const char *text)
+static int parse(struct rg_config *c, const char *text)
 {
-	return rg__config_parse(c, "t.toml", text, strlen(text), err,
+	return rg__config_parse(c, "t.toml", text, strlen(text), NULL, 0, err,
 				sizeof(err));
 }
 
@@ -28,7 +29,7 @@ static int parse(struct rg__config_file *c, const char *text)
 static void expect_error(const char *text, const char *prefix,
 			 const char *needle)
 {
-	struct rg__config_file c;
+	struct rg_config c;
 	int r = parse(&c, text);
 	if (r != -EINVAL || strncmp(err, prefix, strlen(prefix)) ||
 	    !strstr(err, needle))
@@ -77,7 +78,7 @@ static void test_reference_file(void **state)
 	    "access_log = \"/var/log/ringlet/access \\\"a\\\"\\u00e9.log\"\n"
 	    "error_log = \"/var/log/ringlet/error.log\"\n"
 	    "level = \"debug\"\n";
-	struct rg__config_file c;
+	struct rg_config c;
 	assert_int_equal(parse(&c, text), 0);
 	assert_string_equal(c.listen[0].host, "127.0.0.1");
 	assert_int_equal(c.listen[0].port, 9090);
@@ -109,7 +110,7 @@ static void test_reference_file(void **state)
 			    "/var/log/ringlet/access \"a\"\xc3\xa9.log");
 	assert_string_equal(c.error_log, "/var/log/ringlet/error.log");
 	assert_int_equal(c.log_level, RG_LOG_DEBUG);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	assert_null(c.strings);
 	assert_string_equal(c.root, ".");
 }
@@ -117,7 +118,7 @@ static void test_reference_file(void **state)
 static void test_defaults(void **state)
 {
 	(void)state;
-	struct rg__config_file c;
+	struct rg_config c;
 	struct rg_server_config d;
 	rg_server_config_init(&d);
 	assert_int_equal(parse(&c, ""), 0);
@@ -162,20 +163,20 @@ static void test_defaults(void **state)
 	assert_null(c.access_log);
 	assert_null(c.error_log);
 	assert_int_equal(c.log_level, RG_LOG_INFO);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 
 	/* only comments, blank lines, empty tables and CRLF: still defaults */
 	assert_int_equal(parse(&c, "# a comment\n\n   \t\n[server] # x\r\n"
 				   "  # indented comment\n[log]\n"),
 			 0);
 	assert_int_equal(c.listen[0].port, 8080);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 }
 
 static void test_comments_and_values(void **state)
 {
 	(void)state;
-	struct rg__config_file c;
+	struct rg_config c;
 	assert_int_equal(parse(&c, "\n\n[performance]\n"
 				   "  workers = \"auto\"# no space\n"
 				   "\t# tab\n"
@@ -187,25 +188,25 @@ static void test_comments_and_values(void **state)
 	assert_int_equal(c.server.coroutine_stack_size, 32768);
 	assert_null(c.access_log);
 	assert_int_equal(c.log_level, RG_LOG_WARN);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 }
 
 static void test_listen(void **state)
 {
 	(void)state;
-	struct rg__config_file c;
+	struct rg_config c;
 	assert_int_equal(parse(&c, "[server]\nlisten = \"[::1]:8443\"\n"), 0);
 	assert_string_equal(c.listen[0].host, "::1");
 	assert_int_equal(c.listen[0].port, 8443);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	assert_int_equal(parse(&c, "[server]\nlisten = \"[::]:0\"\n"), 0);
 	assert_string_equal(c.listen[0].host, "::");
 	assert_int_equal(c.listen[0].port, 0);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	assert_int_equal(parse(&c, "[server]\nlisten = \":80\"\n"), 0);
 	assert_string_equal(c.listen[0].host, "0.0.0.0");
 	assert_int_equal(c.listen[0].port, 80);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	/* IPv4 and IPv6 side by side */
 	assert_int_equal(
 	    parse(&c, "[server]\nlisten = [\"0.0.0.0:80\", \"[::]:80\", "
@@ -216,7 +217,7 @@ static void test_listen(void **state)
 	assert_int_equal(c.listen[1].port, 80);
 	assert_string_equal(c.listen[2].host, "127.0.0.1");
 	assert_int_equal(c.listen[2].port, 81);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	expect_error("[server]\nlisten = []\n",
 		     "t.toml:2: ", "at least one address");
 	expect_error("[server]\nlisten = [\":80\", \"0.0.0.0:80\"]\n",
@@ -226,7 +227,7 @@ static void test_listen(void **state)
 	/* port 0 twice: two sockets, two ports */
 	assert_int_equal(
 	    parse(&c, "[server]\nlisten = [\"[::1]:0\", \"[::1]:0\"]\n"), 0);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 	expect_error("[server]\nlisten = [\":80\", \"x\"]\n",
 		     "t.toml:2: ", "bad listen address");
 	expect_error("[server]\nlisten = 80\n", "t.toml:2: ",
@@ -376,25 +377,26 @@ static void test_bad_strings(void **state)
 static void test_error_buffer(void **state)
 {
 	(void)state;
-	struct rg__config_file c;
+	struct rg_config c;
 	char small[8];
 	const char *t = "[nope]\n";
-	assert_int_equal(
-	    rg__config_parse(&c, "t.toml", t, strlen(t), small, sizeof(small)),
-	    -EINVAL);
+	assert_int_equal(rg__config_parse(&c, "t.toml", t, strlen(t), NULL, 0,
+					  small, sizeof(small)),
+			 -EINVAL);
 	assert_string_equal(small, "t.toml:");
 	/* the text need not be NUL-terminated: the length is honoured */
 	t = "[server]\nmax_headers = 12345";
-	assert_int_equal(
-	    rg__config_parse(&c, "t", t, strlen(t) - 3, err, sizeof(err)), 0);
+	assert_int_equal(rg__config_parse(&c, "t", t, strlen(t) - 3, NULL, 0,
+					  err, sizeof(err)),
+			 0);
 	assert_int_equal(c.server.max_headers, 12);
-	rg__config_file_free(&c);
+	rg_config_free(&c);
 }
 
 static void test_load(void **state)
 {
 	(void)state;
-	struct rg__config_file c;
+	struct rg_config c;
 	char path[] = "/tmp/rg-config-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
@@ -402,13 +404,91 @@ static void test_load(void **state)
 	fputs("[server]\nlisten = \"[::1]:1234\"\nroot = \"www\"\nbogus = 1\n",
 	      f);
 	fclose(f);
-	assert_int_equal(rg__config_load(&c, path, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rg__config_load(&c, path, NULL, 0, err, sizeof(err)),
+			 -EINVAL);
 	char want[64];
 	snprintf(want, sizeof(want), "%s:4: unknown key 'bogus'", path);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
 	unlink(path);
-	assert_int_equal(rg__config_load(&c, path, err, sizeof(err)), -ENOENT);
+	assert_int_equal(rg__config_load(&c, path, NULL, 0, err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, path));
+}
+
+/* A program's own table, as the Python front's [python]. */
+struct py {
+	const char *app;
+	bool preload;
+	int64_t gc;
+	unsigned keys;
+};
+
+static int py_key(void *arg, const char *key, const struct rg_config_value *v,
+		  char *why, size_t len)
+{
+	struct py *p = arg;
+	p->keys++;
+	if (!strcmp(key, "app") && v->type == RG_CONFIG_STRING) {
+		p->app = v->string;
+		return 0;
+	}
+	if (!strcmp(key, "preload") && v->type == RG_CONFIG_BOOLEAN) {
+		p->preload = v->integer;
+		return 0;
+	}
+	if (!strcmp(key, "gc_threshold") && v->type == RG_CONFIG_ARRAY &&
+	    v->nitems == 2) {
+		p->gc = (int64_t)strlen(v->items[0]) + v->line;
+		return 0;
+	}
+	snprintf(why, len, "unknown key '%s' in [python]", key);
+	return -EINVAL;
+}
+
+static void test_program_table(void **state)
+{
+	(void)state;
+	struct py p = {0};
+	const struct rg_config_table tables[] = {{"python", py_key, &p}};
+	struct rg_config c;
+	const char *text = "[server]\nbacklog = 7\n"
+			   "[python]\napp = \"my\\u00e9app:app\"  # comment\n"
+			   "preload = true\ngc_threshold = [\"700\", \"10\"]\n"
+			   "[log]\nlevel = \"warn\"\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
+					  tables, 1, err, sizeof(err)),
+			 0);
+	assert_int_equal(c.server.backlog, 7);
+	assert_int_equal(c.log_level, RG_LOG_WARN);
+	assert_int_equal(p.keys, 3);
+	assert_true(p.preload);
+	assert_int_equal(p.gc, 3 + 6); /* "700", on line 6 */
+	/* The strings live as long as the configuration. */
+	assert_string_equal(p.app, "my\xc3\xa9"
+				   "app:app");
+	rg_config_free(&c);
+
+	/* The table's own error, with the reader's prefix. */
+	text = "[python]\napp = \"a:b\"\nworkers = 3\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
+					  tables, 1, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.toml:3: unknown key 'workers' in [python]");
+	/* The reader's errors inside it. */
+	text = "[python]\napp = a:b\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
+					  tables, 1, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "t.toml:2: "));
+	text = "[python]\n[python]\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
+					  tables, 1, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.toml:2: table [python] defined twice");
+	/* Without the table, [python] is unknown. */
+	text = "[python]\napp = \"a:b\"\n";
+	assert_int_equal(parse(&c, text), -EINVAL);
+	assert_string_equal(err, "t.toml:1: unknown table [python]");
 }
 
 int main(void)
@@ -426,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_strings),
 	    cmocka_unit_test(test_error_buffer),
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_program_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

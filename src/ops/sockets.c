@@ -1,9 +1,8 @@
-/* sockets.c: the listening sockets of the ringlet master: one per worker
+/* sockets.c: the listening sockets of the master (master.c): one per worker
  * slot and configured address, SO_REUSEPORT, taken over slot by slot from
  * the previous configuration at a reload so that no socket a client may
  * queue on is closed while it is needed. */
-#include "app.h"
-#include "log.h"
+#include "ops/ops.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-void app_sockset_close(struct sockset *s, const struct sockset *keep)
+void rg__sockset_close(struct rg__sockset *s, const struct rg__sockset *keep)
 {
 	for (unsigned i = 0; i < s->nslots; i++)
 		for (unsigned j = 0; j < s->naddrs; j++) {
@@ -38,13 +37,12 @@ static uint16_t bound_port(int fd)
 			 : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* The sockets `set` needs, taking over those of `old` (slot by slot, for
+/* The sockets `f` needs, taking over those of `old` (slot by slot, for
  * the same address) so that a reload rebinds nothing it already has.
  * 0, or -errno with a message logged. */
-int app_sockset_open(struct sockset *s, const struct settings *set,
-		     const struct sockset *old)
+int rg__sockset_open(struct rg__sockset *s, const struct rg_config *f,
+		     const struct rg__sockset *old)
 {
-	const struct rg__config_file *f = &set->file;
 	s->naddrs = f->nlisten;
 	s->nslots = 0;
 	for (unsigned j = 0; j < s->naddrs; j++) {
@@ -52,7 +50,7 @@ int app_sockset_open(struct sockset *s, const struct settings *set,
 			 f->listen[j].host);
 		s->addr[j].want = s->addr[j].port = f->listen[j].port;
 	}
-	for (unsigned i = 0; i < set->workers; i++) {
+	for (unsigned i = 0; i < f->workers; i++) {
 		for (unsigned j = 0; j < s->naddrs; j++) {
 			int fd = -1;
 			for (unsigned k = 0; old && i < old->nslots &&
@@ -76,16 +74,15 @@ int app_sockset_open(struct sockset *s, const struct settings *set,
 					       f->server.backlog, true);
 			if (fd < 0) {
 				int v6 = strchr(s->addr[j].host, ':') != NULL;
-				app_log(RG_LOG_ERROR,
-					"cannot listen on %s%s%s:%u: %s",
-					v6 ? "[" : "", s->addr[j].host,
-					v6 ? "]" : "",
-					(unsigned)s->addr[j].port,
-					strerror(-fd));
+				rg_log(RG_LOG_ERROR,
+				       "cannot listen on %s%s%s:%u: %s",
+				       v6 ? "[" : "", s->addr[j].host,
+				       v6 ? "]" : "", (unsigned)s->addr[j].port,
+				       strerror(-fd));
 				s->nslots = i + 1;
 				for (unsigned k = j; k < RG_MAX_LISTEN; k++)
 					s->fd[i][k] = -1;
-				app_sockset_close(s, old);
+				rg__sockset_close(s, old);
 				return fd;
 			}
 			s->fd[i][j] = fd;

@@ -1,8 +1,8 @@
-/* log.c: the ringlet program's error log: where it goes (a file opened
- * O_APPEND, or standard error), the level filter, the nginx-style line and
- * its one write(2), reopening after rotation. State is per process: the
- * master's is inherited by the workers it forks. */
-#include "log.h"
+/* log.c: the error log (rg_log_*): where it goes (a file opened O_APPEND,
+ * or standard error), the level filter, the nginx-style line and its one
+ * write(2), reopening after rotation. State is per process: the master's
+ * is inherited by the workers it forks. */
+#include "ops/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@ static const char *const level_names[] = {
     [RG_LOG_DEBUG] = "debug",
 };
 
-int app_log_open(const char *path, enum rg_log_level level)
+int rg_log_open(const char *path, enum rg_log_level level)
 {
 	int fd = STDERR_FILENO;
 	char *copy = NULL;
@@ -56,7 +56,7 @@ int app_log_open(const char *path, enum rg_log_level level)
 	return 0;
 }
 
-int app_log_reopen(void)
+int rg_log_reopen(void)
 {
 	reopen_requested = 0;
 	if (!log_path)
@@ -64,10 +64,10 @@ int app_log_reopen(void)
 	int fd = open(log_path, LOG_OPEN_FLAGS, 0644);
 	if (fd < 0) {
 		int err = errno;
-		app_log(RG_LOG_ERROR,
-			"cannot reopen the error log %s: %s; still writing "
-			"to the file open before",
-			log_path, strerror(err));
+		rg_log(RG_LOG_ERROR,
+		       "cannot reopen the error log %s: %s; still writing "
+		       "to the file open before",
+		       log_path, strerror(err));
 		errno = err;
 		return -err;
 	}
@@ -76,12 +76,12 @@ int app_log_reopen(void)
 	return 0;
 }
 
-void app_log_reopen_later(void)
+void rg__log_reopen_later(void)
 {
 	reopen_requested = 1;
 }
 
-void app_log_close(void)
+void rg_log_close(void)
 {
 	if (log_fd != STDERR_FILENO)
 		close(log_fd);
@@ -138,11 +138,11 @@ static void write_line(const char *line, size_t n)
 	}
 }
 
-void app_log(enum rg_log_level level, const char *fmt, ...)
+void rg_log(enum rg_log_level level, const char *fmt, ...)
 {
 	int saved_errno = errno;
 	if (reopen_requested)
-		app_log_reopen();
+		rg_log_reopen();
 	if (level > log_level) {
 		errno = saved_errno;
 		return;
@@ -168,10 +168,10 @@ void app_log(enum rg_log_level level, const char *fmt, ...)
 	errno = saved_errno;
 }
 
-void app_log_callback(void *arg, int level, const char *msg)
+void rg_log_server(void *arg, int level, const char *msg)
 {
 	(void)arg;
 	if (level < RG_LOG_ERROR)
 		level = RG_LOG_ERROR;
-	app_log((enum rg_log_level)level, "%s", msg);
+	rg_log((enum rg_log_level)level, "%s", msg);
 }

@@ -1,14 +1,13 @@
-/* master.c: the master process. It owns the listening sockets (sockets.c:
- * one per worker slot and address, SO_REUSEPORT, so the kernel spreads
- * connections over the workers) and the shared statistics board, forks
+/* master.c: the pre-fork master (rg_master_run). It owns the listening sockets
+ * (sockets.c: one per worker slot and address, SO_REUSEPORT, so the kernel
+ * spreads connections over the workers) and the shared statistics board, forks
  * the workers and supervises them: a worker that dies is replaced
  * (rate-limited), TERM/INT stop gracefully, QUIT at once, HUP reloads the
  * configuration by starting a new generation on the same sockets before
  * draining the old one (so no connection is refused: a socket never closes
  * while clients queue on it), USR1 reopens the logs. Signals arrive on a
  * signalfd: the loop is one poll(2), with no handler racing waitpid. */
-#include "app.h"
-#include "log.h"
+#include "ops/ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +26,7 @@
 #define KILL_GRACE_MS 2000     /* past shutdown_timeout, before SIGKILL */
 #define STABLE_MS 1000	       /* a worker that lived this long was fine */
 #define RESTART_MAX_DELAY_MS 10000
-#define MAX_PROCS (2 * APP_MAX_WORKERS) /* two generations during a reload */
+#define MAX_PROCS (2 * RG_MAX_WORKERS) /* two generations during a reload */
 
 struct proc {
 	pid_t pid; /* 0: a free entry; its index is its board slot */
@@ -39,10 +38,11 @@ struct proc {
 enum state { STARTING, RUNNING, RELOADING, STOPPING };
 
 struct master {
-	struct app *app;
-	const struct cli *cli;
-	struct settings *set, *next_set; /* running; being started */
-	struct sockset *socks, *next_socks;
+	int (*worker)(const struct rg_worker *w, void *arg);
+	void *arg;
+	const struct rg_config_source *src;
+	struct rg_config *set, *next_set; /* running; being started */
+	struct rg__sockset *socks, *next_socks;
 	unsigned gen;	  /* of the running workers */
 	unsigned new_gen; /* of those being started (RELOADING) */
 	enum state state;
@@ -52,7 +52,7 @@ struct master {
 	struct {
 		int64_t restart_at; /* 0: none pending */
 		unsigned fails;	    /* quick deaths in a row */
-	} slots[APP_MAX_WORKERS];
+	} slots[RG_MAX_WORKERS];
 	struct rg_stats_board *board;
 	int sigfd, ready_rd, ready_wr;
 	pid_t pid;
@@ -69,7 +69,7 @@ static void log_listening(const struct master *m)
 {
 	char list[512];
 	size_t n = 0;
-	const struct sockset *s = m->socks;
+	const struct rg__sockset *s = m->socks;
 	list[0] = '\0';
 	for (unsigned j = 0; j < s->naddrs && n < sizeof(list); j++) {
 		int v6 = strchr(s->addr[j].host, ':') != NULL;
@@ -79,18 +79,19 @@ static void log_listening(const struct master *m)
 		if (w > 0)
 			n += (size_t)w;
 	}
-	app_log(RG_LOG_INFO,
-		"ringlet %s: %u worker%s listening on %s; configuration: %s",
-		RG_VERSION, m->set->workers, m->set->workers == 1 ? "" : "s",
-		list, m->set->name);
+	rg_log(RG_LOG_INFO,
+	       "ringlet %s: %u worker%s listening on %s; configuration: %s",
+	       RG_VERSION, m->set->workers, m->set->workers == 1 ? "" : "s",
+	       list, m->set->name);
 }
 
 /* ------------------------------------------------------------------------
  * Workers
  * ------------------------------------------------------------------------ */
 
-static void child_exec(struct master *m, unsigned p, const struct settings *set,
-		       const struct sockset *socks, unsigned slot)
+static void child_exec(struct master *m, unsigned p,
+		       const struct rg_config *set,
+		       const struct rg__sockset *socks, unsigned slot)
 {
 	/* The worker stops if the master dies, even by SIGKILL, instead of
 	 * serving on unsupervised (and exits if that happened already). */
@@ -102,7 +103,7 @@ static void child_exec(struct master *m, unsigned p, const struct settings *set,
 	for (unsigned j = 0; j < socks->naddrs; j++)
 		fds[j] = socks->fd[slot][j];
 	/* Only its own sockets: the others' would keep them open. */
-	const struct sockset *all[] = {m->socks, m->next_socks};
+	const struct rg__sockset *all[] = {m->socks, m->next_socks};
 	for (unsigned t = 0; t < 2; t++)
 		for (unsigned i = 0; all[t] && i < all[t]->nslots; i++)
 			for (unsigned j = 0; j < all[t]->naddrs; j++) {
@@ -112,19 +113,19 @@ static void child_exec(struct master *m, unsigned p, const struct settings *set,
 				if (!mine && all[t]->fd[i][j] >= 0)
 					close(all[t]->fd[i][j]);
 			}
-	struct worker_args a = {
-	    .settings = set,
+	struct rg_worker w = {
+	    .config = set,
 	    .fds = fds,
 	    .nfds = socks->naddrs,
 	    .board = m->board,
-	    .board_slot = p,
+	    .slot = p,
 	    .ready_fd = m->ready_wr,
 	};
-	exit(app_worker_run(&a, m->app));
+	exit(m->worker(&w, m->arg));
 }
 
-static int spawn(struct master *m, const struct settings *set,
-		 const struct sockset *socks, unsigned gen, unsigned slot)
+static int spawn(struct master *m, const struct rg_config *set,
+		 const struct rg__sockset *socks, unsigned gen, unsigned slot)
 {
 	unsigned p = 0;
 	while (p < MAX_PROCS && m->procs[p].pid)
@@ -135,8 +136,7 @@ static int spawn(struct master *m, const struct settings *set,
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
-		app_log(RG_LOG_ERROR, "cannot fork a worker: %s",
-			strerror(err));
+		rg_log(RG_LOG_ERROR, "cannot fork a worker: %s", strerror(err));
 		return -err;
 	}
 	if (pid == 0)
@@ -145,8 +145,8 @@ static int spawn(struct master *m, const struct settings *set,
 	return 0;
 }
 
-static int spawn_all(struct master *m, const struct settings *set,
-		     const struct sockset *socks, unsigned gen)
+static int spawn_all(struct master *m, const struct rg_config *set,
+		     const struct rg__sockset *socks, unsigned gen)
 {
 	for (unsigned i = 0; i < set->workers; i++) {
 		int rc = spawn(m, set, socks, gen, i);
@@ -188,15 +188,14 @@ static void stop(struct master *m, bool now, const char *why)
 {
 	if (m->state == STOPPING && !now)
 		return; /* already stopping gracefully */
-	app_log(RG_LOG_INFO, "%s: stopping %s", why,
-		now ? "now" : "gracefully");
+	rg_log(RG_LOG_INFO, "%s: stopping %s", why, now ? "now" : "gracefully");
 	m->state = STOPPING;
 	signal_gen(m, -1, now ? SIGQUIT : SIGTERM);
 	/* The workers close theirs too: new clients are refused, not left
 	 * queueing. */
-	app_sockset_close(m->next_socks, m->socks);
-	app_sockset_close(m->socks, NULL);
-	uint32_t grace = m->set->file.server.shutdown_timeout_ms;
+	rg__sockset_close(m->next_socks, m->socks);
+	rg__sockset_close(m->socks, NULL);
+	uint32_t grace = m->set->server.shutdown_timeout_ms;
 	m->deadline = !now && !grace
 			  ? INT64_MAX /* 0: wait for them */
 			  : now_ms() + KILL_GRACE_MS + (now ? 0 : grace);
@@ -209,52 +208,51 @@ static void stop(struct master *m, bool now, const char *why)
 /* Back to the running configuration's error log. */
 static void reload_abandon_log(struct master *m)
 {
-	const struct rg__config_file *f = &m->set->file;
-	if (app_log_open(f->error_log, f->log_level) < 0)
-		app_log(RG_LOG_ERROR, "cannot reopen the error log %s: %s",
-			f->error_log, strerror(errno));
+	const struct rg_config *f = m->set;
+	if (rg_log_open(f->error_log, f->log_level) < 0)
+		rg_log(RG_LOG_ERROR, "cannot reopen the error log %s: %s",
+		       f->error_log, strerror(errno));
 }
 
 static void reload_abandon(struct master *m, const char *why)
 {
 	reload_abandon_log(m);
-	app_log(RG_LOG_ERROR, "reload failed: %s; the running workers stay",
-		why);
+	rg_log(RG_LOG_ERROR, "reload failed: %s; the running workers stay",
+	       why);
 	signal_gen(m, (int)m->new_gen, SIGKILL);
-	app_sockset_close(m->next_socks, m->socks);
-	app_settings_free(m->next_set);
+	rg__sockset_close(m->next_socks, m->socks);
+	rg_config_free(m->next_set);
 	m->state = RUNNING;
 }
 
 static void reload_begin(struct master *m)
 {
 	char err[512];
-	app_log(RG_LOG_INFO, "SIGHUP: reloading the configuration");
+	rg_log(RG_LOG_INFO, "SIGHUP: reloading the configuration");
 	if (m->state != RUNNING) {
-		app_log(RG_LOG_WARN, "SIGHUP ignored: %s",
-			m->state == RELOADING ? "a reload is in progress"
-					      : "not running");
+		rg_log(RG_LOG_WARN, "SIGHUP ignored: %s",
+		       m->state == RELOADING ? "a reload is in progress"
+					     : "not running");
 		return;
 	}
-	if (app_settings_load(m->next_set, m->cli, err, sizeof(err)) < 0) {
-		app_log(RG_LOG_ERROR, "reload failed: %s; nothing changed",
-			err);
+	if (rg_config_load(m->next_set, m->src, err, sizeof(err)) < 0) {
+		rg_log(RG_LOG_ERROR, "reload failed: %s; nothing changed", err);
 		return;
 	}
 	/* The new error log first: the new workers inherit it. */
-	const struct rg__config_file *nf = &m->next_set->file;
-	if (app_log_open(nf->error_log, nf->log_level) < 0) {
-		app_log(RG_LOG_ERROR,
-			"reload failed: cannot open the error log %s: %s; "
-			"nothing changed",
-			nf->error_log, strerror(errno));
-		app_settings_free(m->next_set);
+	const struct rg_config *nf = m->next_set;
+	if (rg_log_open(nf->error_log, nf->log_level) < 0) {
+		rg_log(RG_LOG_ERROR,
+		       "reload failed: cannot open the error log %s: %s; "
+		       "nothing changed",
+		       nf->error_log, strerror(errno));
+		rg_config_free(m->next_set);
 		return;
 	}
-	if (app_sockset_open(m->next_socks, m->next_set, m->socks) < 0) {
+	if (rg__sockset_open(m->next_socks, m->next_set, m->socks) < 0) {
 		reload_abandon_log(m);
-		app_settings_free(m->next_set);
-		app_log(RG_LOG_ERROR, "reload failed; nothing changed");
+		rg_config_free(m->next_set);
+		rg_log(RG_LOG_ERROR, "reload failed; nothing changed");
 		return;
 	}
 	m->new_gen = m->gen + 1;
@@ -262,9 +260,9 @@ static void reload_begin(struct master *m)
 		m->new_gen++;
 	m->state = RELOADING;
 	m->deadline = now_ms() + READY_TIMEOUT_MS;
-	app_log(RG_LOG_INFO, "starting %u new worker%s (%s)",
-		m->next_set->workers, m->next_set->workers == 1 ? "" : "s",
-		m->next_set->name);
+	rg_log(RG_LOG_INFO, "starting %u new worker%s (%s)",
+	       m->next_set->workers, m->next_set->workers == 1 ? "" : "s",
+	       m->next_set->name);
 	if (spawn_all(m, m->next_set, m->next_socks, m->new_gen) < 0)
 		reload_abandon(m, "cannot start the new workers");
 }
@@ -277,18 +275,18 @@ static void reload_commit(struct master *m)
 		if (m->procs[p].pid && m->procs[p].gen != m->new_gen)
 			kill(m->procs[p].pid, SIGTERM);
 	m->gen = m->new_gen;
-	app_sockset_close(m->socks, m->next_socks);
-	struct sockset *s = m->socks;
+	rg__sockset_close(m->socks, m->next_socks);
+	struct rg__sockset *s = m->socks;
 	m->socks = m->next_socks;
 	m->next_socks = s;
-	struct settings *t = m->set;
+	struct rg_config *t = m->set;
 	m->set = m->next_set;
 	m->next_set = t;
-	app_settings_free(m->next_set);
-	for (unsigned i = 0; i < APP_MAX_WORKERS; i++)
+	rg_config_free(m->next_set);
+	for (unsigned i = 0; i < RG_MAX_WORKERS; i++)
 		m->slots[i].restart_at = 0, m->slots[i].fails = 0;
 	m->state = RUNNING;
-	app_log(RG_LOG_INFO, "reloaded: the old workers are draining");
+	rg_log(RG_LOG_INFO, "reloaded: the old workers are draining");
 	log_listening(m);
 }
 
@@ -316,27 +314,27 @@ static void on_exit_of(struct master *m, struct proc *pr, int st)
 
 	if (m->state == STOPPING) {
 		if (!clean) {
-			app_log(RG_LOG_ERROR, "worker %d %s while stopping",
-				(int)dead.pid, how);
+			rg_log(RG_LOG_ERROR, "worker %d %s while stopping",
+			       (int)dead.pid, how);
 			m->status = 1;
 		}
 		return;
 	}
 	if (m->state == RELOADING && dead.gen == m->new_gen && !dead.ready) {
-		app_log(RG_LOG_ERROR, "new worker %d %s before accepting",
-			(int)dead.pid, how);
+		rg_log(RG_LOG_ERROR, "new worker %d %s before accepting",
+		       (int)dead.pid, how);
 		reload_abandon(m, "a new worker did not start");
 		return;
 	}
 	if (dead.gen != m->gen) { /* old or abandoned: expected to go */
 		if (!clean && !WIFSIGNALED(st))
-			app_log(RG_LOG_WARN, "old worker %d %s", (int)dead.pid,
-				how);
+			rg_log(RG_LOG_WARN, "old worker %d %s", (int)dead.pid,
+			       how);
 		return;
 	}
 	if (m->state == STARTING) {
-		app_log(RG_LOG_ERROR, "worker %d %s before accepting",
-			(int)dead.pid, how);
+		rg_log(RG_LOG_ERROR, "worker %d %s before accepting",
+		       (int)dead.pid, how);
 		m->status = 1;
 		stop(m, false, "a worker did not start");
 		return;
@@ -353,8 +351,8 @@ static void on_exit_of(struct master *m, struct proc *pr, int st)
 		delay = RESTART_MAX_DELAY_MS;
 	m->slots[slot].fails = fails;
 	m->slots[slot].restart_at = now + delay;
-	app_log(RG_LOG_ERROR, "worker %d %s; restarting it%s", (int)dead.pid,
-		how, delay ? " after a delay" : "");
+	rg_log(RG_LOG_ERROR, "worker %d %s; restarting it%s", (int)dead.pid,
+	       how, delay ? " after a delay" : "");
 }
 
 static void reap(struct master *m)
@@ -405,9 +403,9 @@ static void on_signal(struct master *m)
 			reload_begin(m);
 			break;
 		case SIGUSR1:
-			app_log_reopen();
+			rg_log_reopen();
 			signal_gen(m, -1, SIGUSR1);
-			app_log(RG_LOG_INFO, "SIGUSR1: logs reopened");
+			rg_log(RG_LOG_INFO, "SIGUSR1: logs reopened");
 			break;
 		case SIGCHLD:
 			reap(m);
@@ -422,15 +420,15 @@ static int on_time(struct master *m)
 {
 	int64_t now = now_ms(), next = -1;
 	if (m->state == STARTING && now >= m->deadline) {
-		app_log(RG_LOG_ERROR, "the workers did not start within %d ms",
-			READY_TIMEOUT_MS);
+		rg_log(RG_LOG_ERROR, "the workers did not start within %d ms",
+		       READY_TIMEOUT_MS);
 		m->status = 1;
 		stop(m, false, "the workers did not start");
 	} else if (m->state == RELOADING && now >= m->deadline) {
 		reload_abandon(m, "the new workers did not start in time");
 	} else if (m->state == STOPPING && now >= m->deadline) {
-		app_log(RG_LOG_WARN, "workers still running after the "
-				     "shutdown timeout: killing them");
+		rg_log(RG_LOG_WARN, "workers still running after the "
+				    "shutdown timeout: killing them");
 		signal_gen(m, -1, SIGKILL);
 		m->status = 1;
 		m->deadline = INT64_MAX;
@@ -457,17 +455,21 @@ static int on_time(struct master *m)
 	return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
 }
 
-int app_master_run(const struct cli *cli, struct settings *initial,
-		   struct app *app)
+int rg_master_run(struct rg_config *config, const struct rg_config_source *src,
+		  int (*worker)(const struct rg_worker *w, void *arg),
+		  void *arg)
 {
 	static struct master m0;
-	static struct sockset socks[2];
-	static struct settings next;
+	static struct rg__sockset socks[2];
+	static struct rg_config configs[2];
 	struct master *m = &m0;
-	*m = (struct master){.app = app,
-			     .cli = cli,
-			     .set = initial,
-			     .next_set = &next,
+	configs[0] = *config; /* taken over */
+	*config = (struct rg_config){0};
+	*m = (struct master){.worker = worker,
+			     .arg = arg,
+			     .src = src,
+			     .set = &configs[0],
+			     .next_set = &configs[1],
 			     .socks = &socks[0],
 			     .next_socks = &socks[1],
 			     .state = STARTING,
@@ -486,19 +488,19 @@ int app_master_run(const struct cli *cli, struct settings *initial,
 	int pipefd[2];
 	if ((m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {
-		app_log(RG_LOG_ERROR, "cannot set up the master: %s",
-			strerror(errno));
+		rg_log(RG_LOG_ERROR, "cannot set up the master: %s",
+		       strerror(errno));
 		return 1;
 	}
 	m->ready_rd = pipefd[0];
 	m->ready_wr = pipefd[1];
 	fcntl(m->ready_rd, F_SETFL, O_NONBLOCK);
 	if (!(m->board = rg_stats_board_create(MAX_PROCS))) {
-		app_log(RG_LOG_ERROR, "cannot map the statistics board: %s",
-			strerror(errno));
+		rg_log(RG_LOG_ERROR, "cannot map the statistics board: %s",
+		       strerror(errno));
 		return 1;
 	}
-	if (app_sockset_open(m->socks, m->set, NULL) < 0) {
+	if (rg__sockset_open(m->socks, m->set, NULL) < 0) {
 		m->status = 1;
 		goto out;
 	}
@@ -515,7 +517,7 @@ int app_master_run(const struct cli *cli, struct settings *initial,
 		if (m->state == STOPPING && !any_alive(m))
 			break;
 		if (poll(pf, 2, timeout) < 0 && errno != EINTR) {
-			app_log(RG_LOG_ERROR, "poll: %s", strerror(errno));
+			rg_log(RG_LOG_ERROR, "poll: %s", strerror(errno));
 			signal_gen(m, -1, SIGKILL);
 			m->status = 1;
 			break;
@@ -526,16 +528,14 @@ int app_master_run(const struct cli *cli, struct settings *initial,
 			on_signal(m);
 	}
 out:
-	if (m->set != initial) /* a reload replaced it */
-		app_settings_free(m->set);
-	if (m->next_set != initial)
-		app_settings_free(m->next_set);
-	app_sockset_close(m->socks, NULL);
+	rg_config_free(m->set);
+	rg_config_free(m->next_set);
+	rg__sockset_close(m->socks, NULL);
 	rg_stats_board_destroy(m->board);
 	close(m->sigfd);
 	close(m->ready_rd);
 	close(m->ready_wr);
 	if (m->state == STOPPING && !m->status)
-		app_log(RG_LOG_INFO, "stopped");
+		rg_log(RG_LOG_INFO, "stopped");
 	return m->status;
 }
