@@ -7,6 +7,8 @@
 
 struct rg__io *rg__io_create(const struct rg__io_config *config)
 {
+	if (config->why && config->why_size)
+		config->why[0] = '\0';
 	switch (config->backend) {
 	case RG__IO_URING:
 		return rg__io_uring_backend.create(config);
@@ -15,8 +17,9 @@ struct rg__io *rg__io_create(const struct rg__io_config *config)
 	case RG__IO_AUTO:
 		break;
 	}
-	/* Containers often forbid io_uring (seccomp, io_uring_disabled):
-	 * any failure to set it up means epoll. */
+	/* Containers often forbid io_uring (seccomp, io_uring_disabled) and
+	 * older kernels lack some of what the backend uses: any failure to
+	 * set it up means epoll, config->why says which. */
 	struct rg__io *io = rg__io_uring_backend.create(config);
 	return io ? io : rg__io_epoll_backend.create(config);
 }

@@ -71,11 +71,19 @@ struct rg__io_config {
 	 * clock is stale by however long the wait blocked. May be NULL. */
 	void (*woke)(void *arg);
 	void *woke_arg;
+	/* Where rg__io_create says why io_uring was not used when it was
+	 * tried and failed ("no multishot receive (Linux 6.0): Invalid
+	 * argument"); left "" otherwise. May be NULL. */
+	char *why;
+	size_t why_size;
 };
 
 /* Creates the worker's loop with the configured backend; RG__IO_AUTO tries
  * io_uring (SINGLE_ISSUER|DEFER_TASKRUN, then COOP_TASKRUN, then plain) and
- * falls back to epoll. NULL with errno on failure. */
+ * falls back to epoll, with config->why saying why. io_uring is refused
+ * unless the kernel does everything the backend uses (multishot receive,
+ * Linux 6.0, is the newest), tried on the ring at creation. NULL with errno
+ * on failure. */
 struct rg__io *rg__io_create(const struct rg__io_config *config);
 void rg__io_destroy(struct rg__io *io);
 

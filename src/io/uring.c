@@ -1,13 +1,17 @@
-/* uring.c: the io_uring backend. One ring per worker; multishot accept and
- * receive; receive buffers in a provided-buffer ring filled from the slab;
- * one io_uring_submit_and_wait_timeout() per loop iteration. */
+/* uring.c: the io_uring backend. One ring per worker, refused at creation
+ * unless the kernel does all it needs; multishot accept and receive;
+ * receive buffers in a provided-buffer ring filled from the slab; one
+ * io_uring_submit_and_wait_timeout() per loop iteration. */
 #include "backend.h"
 
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define RG__URING_BGID 0
@@ -50,6 +54,13 @@ static void give_buffer(struct rg__uring *u, int bid)
 			      io_uring_buf_ring_mask(u->nbufs), u->added++);
 }
 
+/* -EBUSY: the SQ is full and io_uring_submit() could not empty it (the
+ * kernel refused the batch: short of memory for requests, or holding
+ * completions it could not post). The operation is not started and its
+ * starter hears so at once: rg__io_* returns it, or an operation being
+ * re-armed ends with it (the connection closes, the listener retries on
+ * its timer). Failing one operation is the backpressure; queueing it
+ * elsewhere would only move the overload into memory. */
 static int arm(struct rg__uring *u, struct rg__io_op *op)
 {
 	struct io_uring_sqe *sqe = get_sqe(u);
@@ -147,6 +158,14 @@ static void on_recv(struct rg__uring *u, struct rg__io_op *op, int res,
 	}
 	if (more)
 		return;
+	/* -ENOBUFS: data came while the provided-buffer ring was empty. The
+	 * kernel ended the multishot receive but left the bytes in the
+	 * socket, so nothing is lost and the connection is not at fault: the
+	 * receive waits on `starved` and uring_wait re-arms it once buffers
+	 * are back in the ring (those given back during this batch are only
+	 * published by its final advance; re-arming now would just earn
+	 * -ENOBUFS again). Cancelling or closing a starved receive reports
+	 * -ECANCELED from the next wait, as there is no request to cancel. */
 	if (res == -ENOBUFS && !(op->flags & RG__IO_F_CANCELLED)) {
 		op->next = u->starved;
 		u->starved = op;
@@ -290,6 +309,10 @@ static int uring_wait(struct rg__io *io, int timeout_ms)
 	struct io_uring_cqe *cqe;
 	int ret =
 	    io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
+	/* -EBUSY: the kernel holds completions it could not post (CQ
+	 * overflow) and took no new work. Not an error of the loop: reaping
+	 * the CQ below makes room, and the SQEs it refused stay queued for
+	 * the next call. */
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY)
 		return ret;
 
@@ -358,11 +381,142 @@ static void uring_destroy(struct rg__io *io)
 	free(u);
 }
 
+/* Waits up to a second for the next completion, for the probe below. */
+static int probe_cqe(struct rg__uring *u, struct io_uring_cqe *out)
+{
+	struct __kernel_timespec ts = {.tv_sec = 1};
+	struct io_uring_cqe *cqe = NULL;
+	int err;
+	do
+		err = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts,
+						       NULL);
+	while (err == -EINTR);
+	if (err < 0 || !cqe)
+		return err < 0 ? err : -ETIME;
+	*out = *cqe;
+	io_uring_cqe_seen(&u->ring, cqe);
+	return 0;
+}
+
+/* Runs one multishot operation of `kind`, as arm() starts it, on `fd`
+ * (which has a byte or a connection waiting, and is the probe's to close)
+ * until its last completion: 0 if it completed, promised more, and ended
+ * with -ECANCELED when closed as uring_close() closes a connection (a
+ * cancel by fd, Linux 5.19); else -errno, and *what names what failed.
+ * Every completion is reaped here, so the ring starts clean; after an
+ * error the op may still be armed, and the ring must be destroyed. */
+static int probe_multishot(struct rg__uring *u, int kind, int fd,
+			   const char **what)
+{
+	struct rg__io_op op = {.kind = (uint8_t)kind, .fd = fd};
+	int err = arm(u, &op), pending = err ? 0 : 1;
+	bool first = true;
+	while (pending) {
+		struct io_uring_cqe c;
+		int e = probe_cqe(u, &c);
+		if (e < 0) {
+			err = e;
+			break;
+		}
+		pending--;
+		if (!c.user_data)
+			continue; /* uring_close's cancel or close */
+		if (c.flags & IORING_CQE_F_BUFFER) {
+			give_buffer(u,
+				    (int)(c.flags >> IORING_CQE_BUFFER_SHIFT));
+			io_uring_buf_ring_advance(u->br, u->added);
+			u->added = 0;
+		}
+		if (kind == RG__IO_ACCEPT && c.res >= 0)
+			close(c.res);
+		bool more = c.flags & IORING_CQE_F_MORE;
+		if (more)
+			pending++;
+		if (first) {
+			/* -EINVAL: a flag the kernel does not know; no
+			 * F_MORE: one it ignored. */
+			err = c.res < 0 ? c.res : more ? 0 : -EOPNOTSUPP;
+			first = false;
+			if (more) {
+				*what = "no cancel by fd (Linux 5.19)";
+				uring_close(&u->base, fd);
+				fd = -1;
+				pending += 2;
+			}
+		} else if (!more && c.res != -ECANCELED) {
+			err = c.res < 0 ? c.res : -EOPNOTSUPP;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* What the backend uses that setup and the buffer ring's registration
+ * (Linux 5.19) have not already proved, tried on this ring: multishot
+ * receive (6.0: a 5.19 kernel takes the ring and then refuses every
+ * receive with -EINVAL), multishot accept (5.19) and cancel by fd (5.19,
+ * uring_close). Neither the kernel's version (vendors backport) nor
+ * IORING_REGISTER_PROBE (it lists opcodes, not the ioprio flags that make
+ * RECV and ACCEPT multishot; RECV is there since 5.6) can tell. Each
+ * operation has something to complete with at once, so the answer is a
+ * completion, never a timeout, and a positive one: success with
+ * IORING_CQE_F_MORE. 0, or -errno with *what saying what is missing. */
+static int probe(struct rg__uring *u, const char **what)
+{
+	int flags = SOCK_STREAM | SOCK_CLOEXEC | u->base.sock_flags;
+	int sv[2], err;
+	*what = "no multishot receive (Linux 6.0)";
+	if (socketpair(AF_UNIX, flags, 0, sv) < 0)
+		return -errno;
+	if (write(sv[1], "", 1) == 1) {
+		err = probe_multishot(u, RG__IO_RECV, sv[0], what);
+	} else {
+		err = -errno;
+		close(sv[0]);
+	}
+	close(sv[1]);
+	if (err < 0)
+		return err;
+
+	/* An unbound name (the family alone) binds to a fresh abstract
+	 * one: no file, any network namespace. */
+	*what = "no multishot accept (Linux 5.19)";
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_UNIX, flags, 0), cfd = -1;
+	if (lfd < 0)
+		return -errno;
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa.sun_family)) < 0 ||
+	    listen(lfd, 1) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) < 0 ||
+	    (cfd = socket(AF_UNIX, flags, 0)) < 0 ||
+	    connect(cfd, (struct sockaddr *)&sa, len) < 0) {
+		err = -errno;
+		close(lfd);
+	} else {
+		err = probe_multishot(u, RG__IO_ACCEPT, lfd, what);
+	}
+	if (cfd >= 0)
+		close(cfd);
+	return err;
+}
+
+static void say_why(const struct rg__io_config *cfg, const char *what, int err)
+{
+	if (cfg->why && cfg->why_size)
+		snprintf(cfg->why, cfg->why_size, "%s: %s", what,
+			 strerror(-err));
+}
+
 static struct rg__io *uring_create(const struct rg__io_config *cfg)
 {
 	struct rg__uring *u = calloc(1, sizeof(*u));
-	if (!u)
+	if (!u) {
+		say_why(cfg, "io_uring", -ENOMEM);
+		errno = ENOMEM;
 		return NULL;
+	}
 	u->base = (struct rg__io){.be = &rg__io_uring_backend,
 				  .slab = cfg->slab,
 				  .buf_size = cfg->buffer_size,
@@ -390,12 +544,14 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 			break;
 	}
 	if (err < 0) {
+		say_why(cfg, "io_uring_setup", err);
 		free(u);
 		errno = -err;
 		return NULL;
 	}
 	io_uring_register_ring_fd(&u->ring); /* saves an fd lookup per enter */
 
+	const char *what = "receive buffers";
 	u->nbufs = cfg->buffers ? cfg->buffers : 256;
 	if (u->nbufs & (u->nbufs - 1) || u->nbufs > 32768) {
 		err = -EINVAL;
@@ -410,12 +566,14 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 		goto fail;
 	}
 	io_uring_buf_ring_init(u->br);
+	what = "no provided-buffer rings (Linux 5.19)";
 	struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)u->br,
 				       .ring_entries = u->nbufs,
 				       .bgid = RG__URING_BGID};
 	err = io_uring_register_buf_ring(&u->ring, &reg, 0);
 	if (err < 0)
 		goto fail;
+	what = "receive buffers";
 	u->bufs = calloc(u->nbufs, sizeof(*u->bufs));
 	if (!u->bufs) {
 		err = -ENOMEM;
@@ -431,8 +589,11 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 	}
 	io_uring_buf_ring_advance(u->br, u->added);
 	u->added = 0;
+	if ((err = probe(u, &what)) < 0)
+		goto fail;
 	return &u->base;
 fail:
+	say_why(cfg, what, err);
 	uring_destroy(&u->base);
 	errno = -err;
 	return NULL;

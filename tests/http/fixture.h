@@ -17,11 +17,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <linux/io_uring.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
+#include "../uring_probe.h"
 #include "client.h"
 
 #define DATA_DIR RG_SHARED_DIR "/data"
@@ -49,43 +47,6 @@ static inline bool have_data(void)
 {
 	struct stat st;
 	return !stat(DATASET, &st) && !stat(STATIC_DIR, &st);
-}
-
-/* Why io_uring as the backend uses it cannot run here, or NULL: the
- * kernel's own answer, not the server's (a server that fails to start with
- * --io io_uring where the kernel has what it needs is a failure, not a
- * skip). The backend needs io_uring_setup and provided buffer rings
- * (IORING_REGISTER_PBUF_RING, Linux 5.19, the release that also brought
- * the multishot accept it uses). */
-static inline const char *uring_unavailable(char *why, size_t cap)
-{
-	struct io_uring_params p;
-	memset(&p, 0, sizeof(p));
-	int fd = (int)syscall(__NR_io_uring_setup, 4, &p);
-	if (fd < 0) {
-		snprintf(why, cap,
-			 "io_uring unavailable here (io_uring_setup: %s)",
-			 strerror(errno));
-		return why;
-	}
-	const char *res = NULL;
-	void *ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ring != MAP_FAILED) {
-		struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)ring,
-					       .ring_entries = 8};
-		if (syscall(__NR_io_uring_register, fd,
-			    IORING_REGISTER_PBUF_RING, &reg, 1) < 0) {
-			snprintf(why, cap,
-				 "io_uring here lacks provided buffer rings "
-				 "(Linux 5.19): %s",
-				 strerror(errno));
-			res = why;
-		}
-		munmap(ring, 4096);
-	}
-	close(fd);
-	return res;
 }
 
 static inline int group_uring(void **state)

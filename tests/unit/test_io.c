@@ -1,6 +1,9 @@
 /* test_io.c: both io backends through one scenario: multishot accept, receive
  * into lent buffers, keep and free, send, connect, read, cancel, close; and
- * waiting for a full socket to drain (poll out), appending to a file. */
+ * waiting for a full socket to drain (poll out), appending to a file. A
+ * backend that cannot be created fails the test, except io_uring where the
+ * kernel itself says it cannot run (../uring_probe.h): that skips, saying
+ * why. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../uring_probe.h"
 #include "io/io.h"
 
 struct env {
@@ -99,21 +103,38 @@ static void on_accept(struct rg__io_op *op, int res)
 	assert_int_equal(rg__io_recv(cur->io, &c->rx, c->fd, echo_recv), 0);
 }
 
+/* Why the test whose setup found no backend cannot run, and whether that
+ * fails it (any backend the kernel can run) or skips it (io_uring where
+ * the kernel cannot). */
+static char why_not[256];
+static bool must_fail;
+
 static int setup(void **state, enum rg__io_backend_id backend)
 {
 	struct env *env = calloc(1, sizeof(*env));
 	struct rg_slab_config sc = {.sizes = {1024}, .initial = 32};
 	env->slab = rg_slab_create(&sc, NULL);
+	char why[160];
 	struct rg__io_config ic = {.backend = backend,
 				   .buffers = 8,
 				   .slab = env->slab,
-				   .buffer_size = 1024};
+				   .buffer_size = 1024,
+				   .why = why,
+				   .why_size = sizeof(why)};
 	env->io = rg__io_create(&ic);
 	if (!env->io) {
+		int err = errno;
 		rg_slab_destroy(env->slab);
 		free(env);
 		*state = NULL;
-		return 0;
+		must_fail = backend != RG__IO_URING ||
+			    !uring_unavailable(why_not, sizeof(why_not));
+		if (must_fail)
+			snprintf(why_not, sizeof(why_not),
+				 "%s backend not created: %s%s%s",
+				 backend == RG__IO_URING ? "io_uring" : "epoll",
+				 strerror(err), why[0] ? "; " : "", why);
+		return 0; /* the test fails or skips, saying why */
 	}
 	env->lfd =
 	    socket(AF_INET, SOCK_STREAM | rg__io_socket_flags(env->io), 0);
@@ -160,8 +181,12 @@ static int teardown(void **state)
 
 static struct env *need(void **state)
 {
-	if (!*state)
+	if (!*state) {
+		if (must_fail)
+			fail_msg("%s", why_not);
+		print_message("SKIP: %s\n", why_not);
 		skip();
+	}
 	return *state;
 }
 

@@ -3,7 +3,9 @@
  * with sendfile, pieces of a file one after another and mixed with
  * rg_stream_write, chunked and HTTP/1.0 close-delimited streams, HEAD,
  * more than announced (-EINVAL), a file that ends early (-EIO, the
- * connection closed), and a client gone half-way (-ECONNRESET). */
+ * connection closed), and a client gone half-way (-ECONNRESET). A server
+ * that does not start fails the test, except on io_uring where the kernel
+ * itself says it cannot run (../uring_probe.h): that skips, saying why. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../uring_probe.h"
 #include "ringlet.h"
 
 #define FILE_SIZE (8u << 20)
@@ -37,6 +40,17 @@ static int res_a, res_b, res_c;
 static struct rg_server *server;
 static pthread_t thread;
 static uint16_t port;
+/* Why the test whose setup started no server cannot run, and whether that
+ * fails it (any backend the kernel can run) or skips it (io_uring where
+ * the kernel cannot). */
+static char why_not[256];
+static bool must_fail;
+
+/* The server thread's state: 0 starting, 1 running (the ready callback),
+ * -errno when rg_server_run returned that. */
+static int run_state;
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 
 /* ------------------------------------------------------------------------
  * Handlers: the query says which bytes ("?off=N&len=N").
@@ -109,10 +123,35 @@ static void h_short(struct rg_request *req, void *data)
 	res_c = rg_stream_end(req);
 }
 
+static void set_state(int st)
+{
+	pthread_mutex_lock(&run_lock);
+	if (run_state == 0)
+		run_state = st;
+	pthread_cond_broadcast(&run_cond);
+	pthread_mutex_unlock(&run_lock);
+}
+
+static void on_ready(void *arg)
+{
+	(void)arg;
+	set_state(1);
+}
+
+/* The server's own messages (why its io backend failed, say), on
+ * cmocka's stream so that they stay in order with its lines. */
+static void on_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level <= RG_LOG_WARN)
+		print_message("server: %s\n", msg);
+}
+
 static void *run(void *arg)
 {
 	(void)arg;
-	rg_server_run(server);
+	int err = rg_server_run(server);
+	set_state(err < 0 ? err : -EIO); /* ended before it was ready */
 	return NULL;
 }
 
@@ -124,33 +163,64 @@ static int start(enum rg_io_backend io)
 	cfg.port = 0;
 	cfg.io_backend = io;
 	cfg.write_timeout_ms = 5000;
+	cfg.ready = on_ready;
+	cfg.log = on_log;
+	run_state = 0;
 	server = rg_server_create(&cfg);
 	if (!server)
-		return -1;
+		return errno ? -errno : -ENOMEM;
 	rg_route(server, "GET", "/range", h_range, NULL);
 	rg_route(server, "GET", "/mixed", h_mixed, NULL);
 	rg_route(server, "GET", "/stream", h_stream, NULL);
 	rg_route(server, "GET", "/over", h_over, NULL);
 	rg_route(server, "GET", "/short", h_short, NULL);
-	if (rg_server_listen(server) < 0) {
+	int err = rg_server_listen(server);
+	if (err == 0)
+		port = rg_server_port(server);
+	if (err < 0 || (err = -pthread_create(&thread, NULL, run, NULL))) {
 		rg_server_destroy(server);
 		server = NULL;
-		return -1;
+		return err;
 	}
-	port = rg_server_port(server);
-	return pthread_create(&thread, NULL, run, NULL) ? -1 : 0;
+	/* Until the loop runs or the run fails (its io backend, say). */
+	pthread_mutex_lock(&run_lock);
+	while (run_state == 0)
+		pthread_cond_wait(&run_cond, &run_lock);
+	err = run_state < 0 ? run_state : 0;
+	pthread_mutex_unlock(&run_lock);
+	if (err < 0) {
+		pthread_join(thread, NULL);
+		rg_server_destroy(server);
+		server = NULL;
+	}
+	return err;
+}
+
+/* The test fails or skips when no server started, saying why. */
+static int setup(void **state, enum rg_io_backend io)
+{
+	int err = start(io);
+	*state = err < 0 ? NULL : server;
+	if (err < 0) {
+		must_fail = io != RG_IO_URING ||
+			    !uring_unavailable(why_not, sizeof(why_not));
+		if (must_fail)
+			snprintf(why_not, sizeof(why_not),
+				 "%s server not started: %s",
+				 io == RG_IO_URING ? "io_uring" : "epoll",
+				 strerror(-err));
+	}
+	return 0;
 }
 
 static int setup_uring(void **state)
 {
-	*state = start(RG_IO_URING) ? NULL : server;
-	return 0;
+	return setup(state, RG_IO_URING);
 }
 
 static int setup_epoll(void **state)
 {
-	*state = start(RG_IO_EPOLL) ? NULL : server;
-	return 0;
+	return setup(state, RG_IO_EPOLL);
 }
 
 static int teardown(void **state)
@@ -219,8 +289,12 @@ static char *exchange(const char *req, char **head, size_t *body_len)
 
 static void need(void **state)
 {
-	if (!*state)
+	if (!*state) {
+		if (must_fail)
+			fail_msg("%s", why_not);
+		print_message("SKIP: %s\n", why_not);
 		skip();
+	}
 }
 
 /* ------------------------------------------------------------------------
