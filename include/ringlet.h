@@ -242,6 +242,27 @@ enum rg_io_backend { RG_IO_AUTO, RG_IO_URING, RG_IO_EPOLL };
 
 /* Every knob, with its default (rg_server_config_init). Sizes in bytes,
  * timeouts in milliseconds (0 = none). */
+/* How request handlers run (rg_server_config.runner): each on a task that
+ * can suspend (rg_body_read, rg_sleep, the socket calls) while the worker
+ * serves others, and continue where it stopped. By default a C coroutine
+ * from the worker's stack pool (coroutine_stack_size, max_coroutines); a
+ * front whose handlers need their own kind of task (the Python front's
+ * greenlets) supplies one. Every call is made on the worker's thread. */
+struct rg_runner {
+	/* Runs fn(arg) at once as a new task, until it suspends or returns:
+	 * 0, or -errno (the request is answered 503). */
+	int (*start)(void *ctx, void (*fn)(void *arg), void *arg);
+	/* The running task, as resume takes it; NULL on the loop. */
+	void *(*self)(void *ctx);
+	/* In a task: back to the start or resume that ran it. */
+	void (*suspend)(void *ctx);
+	/* On the loop: continues `task` until it suspends or returns. */
+	void (*resume)(void *ctx, void *task);
+	/* Tasks started and not returned: a stopping worker waits for 0. */
+	unsigned long (*live)(void *ctx);
+	void *ctx;
+};
+
 struct rg_server_config {
 	const char *host; /* numeric IPv4/IPv6 to bind; "0.0.0.0" */
 	uint16_t port;	  /* 8080; 0 = any (see rg_server_port) */
@@ -297,6 +318,8 @@ struct rg_server_config {
 	 * service can tell systemd). NULL = nothing. */
 	void (*ready)(void *arg);
 	void *ready_arg;
+	/* How handlers run; NULL: C coroutines (copied at creation). */
+	const struct rg_runner *runner;
 };
 
 #define RG_MAX_LISTEN 16

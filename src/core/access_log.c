@@ -5,12 +5,17 @@
  * costs no allocation. */
 #include "core/access_log.h"
 
-#include "core/server.h"
+#include "core/container.h"
+#include "core/timer.h"
+#include "http/parser.h"
+#include "io/io.h"
 #include "mem/account.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,7 +46,7 @@ struct alog_buf {
 };
 
 struct rg__alog {
-	struct rg__worker *w;
+	struct rg__alog_host host;
 	const char *path; /* config.access_log: lives as long as the server */
 	int fd;
 	int old_fd; /* the file before a reopen, while bytes for it remain;
@@ -72,6 +77,17 @@ struct rg__alog {
 
 static void on_written(struct rg__io_op *op, int res);
 
+__attribute__((format(printf, 4, 5))) static void
+say(const struct rg__alog *a, bool limited, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	a->host.report(a->host.arg, limited, level, msg);
+}
+
 static uint64_t count_lines(const char *p, size_t n)
 {
 	uint64_t lines = 0;
@@ -96,10 +112,10 @@ static void lost(struct rg__alog *a, struct alog_buf *b, uint32_t end, int err)
 	uint64_t lines = count_lines(b->data + b->off, end - b->off);
 	a->dropped += lines;
 	b->off = end;
-	rg__log_limited(a->w, RG__LOG_EV_ACCESS_LOG, RG_LOG_ERROR,
-			"access log %s: write failed: %s; %" PRIu64
-			" lines lost (%" PRIu64 " in all)",
-			a->path, strerror(-err), lines, a->dropped);
+	say(a, true, RG_LOG_ERROR,
+	    "access log %s: write failed: %s; %" PRIu64 " lines lost (%" PRIu64
+	    " in all)",
+	    a->path, strerror(-err), lines, a->dropped);
 }
 
 static void buf_reset(struct alog_buf *b)
@@ -121,7 +137,7 @@ static void written(struct rg__alog *a)
 		a->old_fd = -1;
 		if (a->reopen_due) {
 			a->reopen_due = false;
-			rg__alog_reopen(a->w);
+			rg__alog_reopen(a);
 		}
 	}
 	if (f->len && (a->flush_due || f->split ||
@@ -136,7 +152,7 @@ static void write_next(struct rg__alog *a)
 	while (b->off < b->len) {
 		uint32_t end;
 		int fd = piece(a, b, &end);
-		int err = rg__io_write(a->w->io, &a->op, fd, b->data + b->off,
+		int err = rg__io_write(a->host.io, &a->op, fd, b->data + b->off,
 				       end - b->off, on_written);
 		if (err == 0)
 			return;
@@ -202,12 +218,10 @@ static void append(struct rg__alog *a, const struct rg__alog_entry *e)
 		 * than the loop blocked or memory taken. */
 		if (a->writing >= 0 || !b->len) {
 			a->dropped++;
-			rg__log_limited(a->w, RG__LOG_EV_ACCESS_LOG,
-					RG_LOG_WARN,
-					"access log %s: the disk is slower "
-					"than the requests: %" PRIu64
-					" lines dropped so far",
-					a->path, a->dropped);
+			say(a, true, RG_LOG_WARN,
+			    "access log %s: the disk is slower than the "
+			    "requests: %" PRIu64 " lines dropped so far",
+			    a->path, a->dropped);
 			return;
 		}
 		flush(a);
@@ -215,36 +229,17 @@ static void append(struct rg__alog *a, const struct rg__alog_entry *e)
 		n = rg__alog_format(b->data + b->len, ALOG_BUF_SIZE - b->len,
 				    e);
 	}
-	struct rg__timers *ts = &a->w->timers;
+	struct rg__timers *ts = a->host.timers;
 	if (!b->len && !rg__timer_armed(&a->timer))
 		rg__timer_add(ts, &a->timer, ts->now + ALOG_FLUSH_MS);
 	b->len += (uint32_t)n;
 }
 
-void rg__alog_request(struct rg_request *r)
+void rg__alog_request(struct rg__alog *a, const struct rg__alog_end *end)
 {
-	struct rg__conn *c = r->conn;
-	struct rg__alog *a = c->w->alog;
-	if (!a)
-		return;
-	/* Rejected by the parser (rg__alog_reject kept its first line), or
-	 * parsed and dispatched (its head is pinned then), or neither: a
-	 * head cut short, which got no answer and is not logged. */
-	bool rejected = r->raw_line.ptr != NULL;
-	bool parsed = !rejected && r->pin.buf != NULL;
-	if (!rejected && !parsed)
-		return;
-	unsigned status = r->status;
-	if (!status) {
-		if (rejected)
-			return; /* not even the rejection could be written */
-		/* No response head went out: the client left first (nginx's
-		 * 499), or none could be written. */
-		status = c->flags & RG__C_CLOSING ? 499 : 500;
-	}
-	struct rg__alog_entry e = {.status = status, .bytes = r->body_sent};
-	if (parsed) {
-		const struct rg__request *h = &r->head;
+	struct rg__alog_entry e = {.status = end->status, .bytes = end->bytes};
+	if (end->head) {
+		const struct rg__request *h = end->head;
 		e.method = h->method;
 		e.target = h->target;
 		e.version_minor = h->version_minor;
@@ -255,96 +250,58 @@ void rg__alog_request(struct rg_request *r)
 		e.referer = ref ? &ref->value : NULL;
 		e.user_agent = ua ? &ua->value : NULL;
 	} else {
-		e.target = r->raw_line;
+		e.target = end->raw_line;
 	}
-	if (c->peer_af != a->addr_af ||
-	    memcmp(c->peer, a->addr_peer, sizeof(a->addr_peer))) {
-		a->addr_len =
-		    rg__alog_format_addr(a->addr, c->peer_af, c->peer);
-		a->addr_af = c->peer_af;
-		memcpy(a->addr_peer, c->peer, sizeof(a->addr_peer));
+	uint8_t peer[16] = {0};
+	if (end->peer_af == AF_INET || end->peer_af == AF_INET6)
+		memcpy(peer, end->peer, end->peer_af == AF_INET ? 4 : 16);
+	if (end->peer_af != a->addr_af ||
+	    memcmp(peer, a->addr_peer, sizeof(a->addr_peer))) {
+		a->addr_len = rg__alog_format_addr(a->addr, end->peer_af, peer);
+		a->addr_af = end->peer_af;
+		memcpy(a->addr_peer, peer, sizeof(a->addr_peer));
 	}
 	e.addr = (struct rg_str){a->addr, a->addr_len};
-	time_t now = c->w->wall;
-	if (now != a->second) {
+	if (end->wall != a->second) {
 		struct tm tm;
-		if (localtime_r(&now, &tm)) {
+		if (localtime_r(&end->wall, &tm)) {
 			rg__alog_format_time(a->time, &tm);
-			a->second = now;
+			a->second = end->wall;
 		}
 	}
 	e.time = a->time;
 	append(a, &e);
 }
 
-void rg__alog_accept(struct rg__conn *c)
-{
-	if (!c->w->alog)
-		return;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
-		return; /* logged as "-" */
-	if (ss.ss_family == AF_INET) {
-		memcpy(c->peer, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-		c->peer_af = AF_INET;
-	} else if (ss.ss_family == AF_INET6) {
-		memcpy(c->peer, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-		c->peer_af = AF_INET6;
-	} else if (ss.ss_family == AF_UNIX) {
-		c->peer_af = AF_UNIX;
-	}
-}
-
-void rg__alog_reject(struct rg__conn *c)
-{
-	struct rg_request *r = c->req;
-	if (!c->w->alog || !r || r->raw_line.ptr)
-		return;
-	/* The rejected head starts at the front of the input queue. */
-	const char *p = "";
-	size_t n = 0;
-	if (c->in && c->in->n) {
-		const struct rg__seg *s = &c->in->seg[0];
-		p = s->buf + s->off;
-		n = s->len - s->off;
-	}
-	size_t i = 0;
-	/* One byte more than the field shows, so that it shows as cut. */
-	while (i < n && i <= RG__ALOG_RAW_MAX && p[i] != '\r' && p[i] != '\n')
-		i++;
-	char *copy = i ? rg_arena_memdup(r->arena, p, i) : NULL;
-	r->raw_line = copy ? (struct rg_str){copy, i} : (struct rg_str){"", 0};
-}
-
 /* ------------------------------------------------------------------------
  * Open, close, reopen
  * ------------------------------------------------------------------------ */
 
-int rg__alog_open(struct rg__worker *w)
+int rg__alog_open(struct rg__alog **out, const char *path,
+		  const struct rg__alog_host *host)
 {
-	const char *path = w->server->config.access_log;
-	struct rg_mem_account *acct = &w->server->account;
+	char msg[256];
 	int fd = open(path, ALOG_OPEN_FLAGS, 0644);
 	if (fd < 0) {
 		int err = errno;
-		rg__log(w, RG_LOG_ERROR, "cannot open the access log %s: %s",
-			path, strerror(err));
+		snprintf(msg, sizeof(msg), "cannot open the access log %s: %s",
+			 path, strerror(err));
+		host->report(host->arg, false, RG_LOG_ERROR, msg);
 		return -err;
 	}
 	size_t size = ALOG_HEAD_SIZE + 2 * (size_t)ALOG_BUF_SIZE;
-	char *m = rg__sys_map(acct, size);
+	char *m = rg__sys_map(host->acct, size);
 	if (!m) {
-		rg__log(w, RG_LOG_ERROR,
-			"cannot map the access log's buffers (%zu bytes): "
-			"%s",
-			size, strerror(ENOMEM));
+		snprintf(msg, sizeof(msg),
+			 "cannot map the access log's buffers (%zu bytes): %s",
+			 size, strerror(ENOMEM));
+		host->report(host->arg, false, RG_LOG_ERROR, msg);
 		close(fd);
 		return -ENOMEM;
 	}
 	struct rg__alog *a = (struct rg__alog *)(void *)m;
 	*a = (struct rg__alog){
-	    .w = w,
+	    .host = *host,
 	    .path = path,
 	    .fd = fd,
 	    .old_fd = -1,
@@ -364,7 +321,7 @@ int rg__alog_open(struct rg__worker *w)
 		rg__alog_format_time(a->time, &tm);
 		a->second = now;
 	}
-	w->alog = a;
+	*out = a;
 	return 0;
 }
 
@@ -384,59 +341,50 @@ static void write_sync(struct rg__alog *a, struct alog_buf *b)
 	}
 }
 
-void rg__alog_close(struct rg__worker *w)
+void rg__alog_close(struct rg__alog *a)
 {
-	struct rg__alog *a = w->alog;
-	if (!a)
-		return;
 	a->closing = true;
-	rg__timer_del(&w->timers, &a->timer);
+	rg__timer_del(a->host.timers, &a->timer);
 	/* The kernel reads a buffer being written until its completion: wait
 	 * for it (nothing else runs now: the worker is quiet). */
 	for (int i = 0; i < ALOG_CLOSE_WAITS && a->op.kind != RG__IO_NONE; i++)
-		if (rg__io_wait(w->io, ALOG_CLOSE_WAIT_MS) < 0 &&
+		if (rg__io_wait(a->host.io, ALOG_CLOSE_WAIT_MS) < 0 &&
 		    a->op.kind != RG__IO_NONE)
 			break;
-	w->alog = NULL;
 	if (a->op.kind != RG__IO_NONE) {
 		/* Stuck (a hung file system): the mapping is left to the
 		 * kernel rather than freed under it. */
-		rg__log(w, RG_LOG_ERROR,
-			"access log %s: a write did not complete in %d ms; "
-			"the lines after it are lost",
-			a->path, ALOG_CLOSE_WAITS * ALOG_CLOSE_WAIT_MS);
+		say(a, false, RG_LOG_ERROR,
+		    "access log %s: a write did not complete in %d ms; the "
+		    "lines after it are lost",
+		    a->path, ALOG_CLOSE_WAITS * ALOG_CLOSE_WAIT_MS);
 		return;
 	}
 	if (a->writing >= 0)
 		write_sync(a, &a->buf[a->writing]);
 	write_sync(a, &a->buf[a->fill]);
 	if (a->dropped)
-		rg__log(w, RG_LOG_WARN, "access log %s: %" PRIu64 " lines lost",
-			a->path, a->dropped);
+		say(a, false, RG_LOG_WARN,
+		    "access log %s: %" PRIu64 " lines lost", a->path,
+		    a->dropped);
 	if (a->old_fd >= 0)
 		close(a->old_fd);
 	close(a->fd);
-	rg__sys_unmap(&w->server->account, a, a->map_size);
+	rg__sys_unmap(a->host.acct, a, a->map_size);
 }
 
-void rg__alog_reopen(struct rg__worker *w)
+void rg__alog_reopen(struct rg__alog *a)
 {
-	struct rg__alog *a = w->alog;
-	/* Said first, whether or not there is an access log: the owner's
-	 * callback may reopen its own log on this (app/log.c does). */
-	rg__log(w, RG_LOG_INFO, "reopening logs");
-	if (!a)
-		return;
 	if (a->old_fd >= 0) {
 		a->reopen_due = true; /* when the last rotation is done */
 		return;
 	}
 	int fd = open(a->path, ALOG_OPEN_FLAGS, 0644);
 	if (fd < 0) {
-		rg__log(w, RG_LOG_ERROR,
-			"access log %s: cannot reopen: %s; still writing to "
-			"the file open before",
-			a->path, strerror(errno));
+		say(a, false, RG_LOG_ERROR,
+		    "access log %s: cannot reopen: %s; still writing to the "
+		    "file open before",
+		    a->path, strerror(errno));
 		return;
 	}
 	a->old_fd = a->fd;
@@ -446,10 +394,10 @@ void rg__alog_reopen(struct rg__worker *w)
 		a->buf[i].split = a->buf[i].len;
 		pending |= a->buf[i].off < a->buf[i].len;
 	}
-	rg__log(w, RG_LOG_DEBUG,
-		"access log %s reopened; %u + %u bytes still for the old file",
-		a->path, a->buf[0].len - a->buf[0].off,
-		a->buf[1].len - a->buf[1].off);
+	say(a, false, RG_LOG_DEBUG,
+	    "access log %s reopened; %u + %u bytes still for the old file",
+	    a->path, a->buf[0].len - a->buf[0].off,
+	    a->buf[1].len - a->buf[1].off);
 	if (!pending) {
 		close(a->old_fd);
 		a->old_fd = -1;

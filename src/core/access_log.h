@@ -12,41 +12,62 @@
 #include <stdint.h>
 #include <time.h>
 
-struct rg__worker;
-struct rg__conn;
-struct rg_request;
+struct rg__alog; /* a worker's log: its file, buffers, timer */
+struct rg__io;
+struct rg__timers;
+struct rg__request;
+struct rg_mem_account;
 
 /* ------------------------------------------------------------------------
  * The log (access_log.c)
+ *
+ * It never looks at a connection or a request: the worker names what the
+ * log uses (its io, timers, memory account, where to report trouble), and
+ * a request's end hands it an entry (struct rg__alog_end), as h2o's
+ * connections answer their logger through callbacks.
  * ------------------------------------------------------------------------ */
 
-/* Opens config.access_log (O_APPEND, created 0644) and allocates its two
- * buffers, once: 0 or -errno (the server then refuses to start). */
-int rg__alog_open(struct rg__worker *w);
+/* What the log uses of the worker that owns it. */
+struct rg__alog_host {
+	struct rg__io *io;
+	struct rg__timers *timers;
+	struct rg_mem_account *acct;
+	/* Reports trouble (a failed write, dropped lines, a failed reopen):
+	 * `limited` when it can repeat quickly (at most one a second). */
+	void (*report)(void *arg, bool limited, int level, const char *msg);
+	void *arg;
+};
+
+/* Opens `path` (O_APPEND, created 0644) and maps its two buffers, once: 0
+ * and *out, or -errno (the server then refuses to start). The path must
+ * outlive the log. */
+int rg__alog_open(struct rg__alog **out, const char *path,
+		  const struct rg__alog_host *host);
 
 /* Waits for a write in flight, writes what is buffered synchronously,
- * closes and frees. Call before the io layer is destroyed. Nothing when
- * the log is off. */
-void rg__alog_close(struct rg__worker *w);
+ * closes and frees. Call before the io layer is destroyed. */
+void rg__alog_close(struct rg__alog *a);
 
 /* Log rotation: lines appended so far go to the file open now, later ones
- * to the path opened again. On failure the old file stays, and the error
- * goes to config.log. */
-void rg__alog_reopen(struct rg__worker *w);
+ * to the path opened again. On failure the old file stays, reported. */
+void rg__alog_reopen(struct rg__alog *a);
 
-/* Appends the line of a request that ends (from request_end): its response
- * was written, or it was rejected with a status, or the client went away
- * after its head was parsed (499). Requests that never got a status nor a
- * complete head are not logged. Nothing when the log is off. */
-void rg__alog_request(struct rg_request *req);
+/* A request that ends, as the log writes it. */
+struct rg__alog_end {
+	int peer_af;	     /* AF_INET, AF_INET6, AF_UNIX; 0: unknown ("-") */
+	const uint8_t *peer; /* 4 or 16 bytes for AF_INET(6) */
+	time_t wall;	     /* now, in seconds */
+	/* The head as parsed (method, target, version, Referer,
+	 * User-Agent), or NULL for one the parser rejected: then `raw_line`
+	 * is its first line as received. */
+	const struct rg__request *head;
+	struct rg_str raw_line;
+	unsigned status;
+	uint64_t bytes; /* body bytes sent */
+};
 
-/* At accept: keeps the peer's address in the connection (one getpeername
- * per connection, only when the log is on). */
-void rg__alog_accept(struct rg__conn *c);
-
-/* Before a head the parser rejected is dropped: copies its first line as
- * received into the request's arena, for the log line ($request). */
-void rg__alog_reject(struct rg__conn *c);
+/* Appends the line of a request that ends. */
+void rg__alog_request(struct rg__alog *a, const struct rg__alog_end *e);
 
 /* ------------------------------------------------------------------------
  * The line (access_log_line.c): pure functions, no state

@@ -163,10 +163,41 @@ static struct rg_request *request_new(struct rg__conn *c)
 	return r;
 }
 
+/* The access log's entry for a request that ends: its response was
+ * written, or it was rejected with a status, or the client went away after
+ * its head was parsed (499). One that got no status nor a complete head is
+ * not logged. */
+static void log_request(struct rg__conn *c, struct rg_request *r)
+{
+	bool rejected = r->raw_line.ptr != NULL;
+	bool parsed = !rejected && r->pin.buf != NULL;
+	if (!rejected && !parsed)
+		return;
+	unsigned status = r->status;
+	if (!status) {
+		if (rejected)
+			return; /* not even the rejection could be written */
+		/* No response head went out: the client left first (nginx's
+		 * 499), or none could be written. */
+		status = c->flags & RG__C_CLOSING ? 499 : 500;
+	}
+	const struct rg__alog_end e = {
+	    .peer_af = c->peer_af,
+	    .peer = c->peer,
+	    .wall = c->w->wall,
+	    .head = parsed ? &r->head : NULL,
+	    .raw_line = r->raw_line,
+	    .status = status,
+	    .bytes = r->body_sent,
+	};
+	rg__alog_request(c->w->alog, &e);
+}
+
 static void request_end(struct rg__conn *c)
 {
 	struct rg_request *r = c->req;
-	rg__alog_request(r);
+	if (c->w->alog)
+		log_request(c, r);
 	c->req = NULL;
 	c->flags |= RG__C_SERVED;
 	if (r->pin_owned)
@@ -263,7 +294,7 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 		return;
 	}
 	r->coro_ok = true;
-	if (rg__coro_start(&w->sched, rg__request_run, r) < 0) {
+	if (rg__request_start(r) < 0) {
 		r->coro_ok = false;
 		rg__log_no_memory(w, "a coroutine stack: 503");
 		respond_self(c, 503, NULL, true);
@@ -271,10 +302,34 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 	}
 }
 
+/* Before a head the parser rejected is dropped: its first line as
+ * received, copied into the request's arena, for the access log. */
+static void keep_rejected_line(struct rg__conn *c)
+{
+	struct rg_request *r = c->req;
+	if (!r || r->raw_line.ptr)
+		return;
+	/* The rejected head starts at the front of the input queue. */
+	const char *p = "";
+	size_t n = 0;
+	if (c->in && c->in->n) {
+		const struct rg__seg *s = &c->in->seg[0];
+		p = s->buf + s->off;
+		n = s->len - s->off;
+	}
+	size_t i = 0;
+	/* One byte more than the field shows, so that it shows as cut. */
+	while (i < n && i <= RG__ALOG_RAW_MAX && p[i] != '\r' && p[i] != '\n')
+		i++;
+	char *copy = i ? rg_arena_memdup(r->arena, p, i) : NULL;
+	r->raw_line = copy ? (struct rg_str){copy, i} : (struct rg_str){"", 0};
+}
+
 /* A parser rejection, or 408: the error response, then close. */
 static void reject(struct rg__conn *c, int status)
 {
-	rg__alog_reject(c);
+	if (c->w->alog)
+		keep_rejected_line(c);
 	rg__inq_free(c);
 	respond_self(c, status, NULL, true);
 	if (c->req)
@@ -394,7 +449,7 @@ void rg__request_wake(struct rg_request *r, int res)
 {
 	struct rg__conn *c = r->conn;
 	r->wait_res = res;
-	rg__coro_resume(r->coro);
+	rg__request_resume(r);
 	if (c->flags & RG__C_CLOSING)
 		rg__conn_dirty(c); /* to be released */
 	else
@@ -576,6 +631,25 @@ static void on_timer(struct rg__timer *t)
 	}
 }
 
+/* The client's address, once per connection (getpeername), for the access
+ * log. */
+static void conn_peer(struct rg__conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return; /* logged as "-" */
+	if (ss.ss_family == AF_INET) {
+		memcpy(c->peer, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		c->peer_af = AF_INET;
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(c->peer, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		c->peer_af = AF_INET6;
+	} else if (ss.ss_family == AF_UNIX) {
+		c->peer_af = AF_UNIX;
+	}
+}
+
 /* ------------------------------------------------------------------------
  * Accept, close, release
  * ------------------------------------------------------------------------ */
@@ -607,7 +681,8 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 	c->w = w;
 	c->fd = fd;
 	c->timer.fire = on_timer;
-	rg__alog_accept(c);
+	if (w->alog)
+		conn_peer(c);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (rg__io_recv(w->io, &c->rx, fd, on_recv) < 0) {

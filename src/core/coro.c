@@ -148,3 +148,39 @@ void rg__coro_set_data(struct rg__coro *coro, void *data)
 {
 	coro->data = data;
 }
+
+/* --- as the server's runner (rg_runner) ---------------------------------- */
+
+static int runner_start(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	return rg__coro_start(ctx, fn, arg);
+}
+
+static void *runner_self(void *ctx)
+{
+	(void)ctx;
+	return rg__coro_current();
+}
+
+static void runner_suspend(void *ctx)
+{
+	(void)ctx;
+	rg__coro_yield();
+}
+
+static void runner_resume(void *ctx, void *task)
+{
+	(void)ctx;
+	rg__coro_resume(task);
+}
+
+static unsigned long runner_live(void *ctx)
+{
+	return (unsigned long)((const struct rg__coro_sched *)ctx)->live;
+}
+
+void rg__coro_runner(struct rg_runner *r, struct rg__coro_sched *sched)
+{
+	*r = (struct rg_runner){runner_start,  runner_self, runner_suspend,
+				runner_resume, runner_live, sched};
+}

@@ -74,6 +74,9 @@ void rg__coro_yield(void);
 /* The running coroutine, or NULL outside any. */
 struct rg__coro *rg__coro_current(void);
 
+/* Fills `r` with the coroutines of `sched`: the server's default runner. */
+void rg__coro_runner(struct rg_runner *r, struct rg__coro_sched *sched);
+
 /* The coroutine's user pointer, for the request it serves: `arg` at start,
  * then whatever rg__coro_set_data stored. */
 void *rg__coro_data(const struct rg__coro *coro);

@@ -5,22 +5,45 @@
 #include <errno.h>
 #include <string.h>
 
+/* The request whose handler runs now (set around the runner's start and
+ * resume), or NULL on the loop. */
+static __thread struct rg_request *running;
+
 struct rg_request *rg__request_current(void)
 {
-	struct rg__coro *co = rg__coro_current();
-	return co ? rg__coro_data(co) : NULL;
+	return running;
+}
+
+int rg__request_start(struct rg_request *req)
+{
+	const struct rg_runner *ru = &req->conn->w->runner;
+	struct rg_request *outer = running;
+	running = req;
+	int err = ru->start(ru->ctx, rg__request_run, req);
+	running = outer;
+	return err;
+}
+
+void rg__request_resume(struct rg_request *req)
+{
+	const struct rg_runner *ru = &req->conn->w->runner;
+	struct rg_request *outer = running;
+	running = req;
+	ru->resume(ru->ctx, req->task);
+	running = outer;
 }
 
 int rg__request_suspend(struct rg_request *req, enum rg__wait why)
 {
 	struct rg__conn *c = req->conn;
+	const struct rg_runner *ru = &c->w->runner;
 	req->wait = (uint8_t)why;
 	req->wait_res = 0;
-	req->coro = rg__coro_current();
+	req->task = ru->self(ru->ctx);
 	c->flags |= RG__C_HANDLER;
-	rg__coro_yield();
+	ru->suspend(ru->ctx);
 	c->flags &= (uint16_t)~RG__C_HANDLER;
-	req->coro = NULL;
+	req->task = NULL;
 	req->wait = RG__WAIT_NONE;
 	return req->wait_res;
 }

@@ -295,7 +295,9 @@ static void publish_stats(struct rg__timer *t)
 
 static void worker_fini(struct rg__worker *w)
 {
-	rg__alog_close(w);
+	if (w->alog)
+		rg__alog_close(w->alog);
+	w->alog = NULL;
 	rg__io_destroy(w->io);
 	w->io = NULL;
 	if (w->wake_fd >= 0)
@@ -307,6 +309,16 @@ static void worker_fini(struct rg__worker *w)
 	rg_pool_destroy(w->conns);
 	w->slab = NULL;
 	w->blocks = w->stacks = w->conns = NULL;
+}
+
+/* Where the access log reports trouble: the server's log. */
+static void alog_report(void *arg, bool limited, int level, const char *msg)
+{
+	struct rg__worker *w = arg;
+	if (limited)
+		rg__log_limited(w, RG__LOG_EV_ACCESS_LOG, level, "%s", msg);
+	else
+		rg__log(w, level, "%s", msg);
 }
 
 static int worker_init(struct rg_server *s)
@@ -366,11 +378,16 @@ static int worker_init(struct rg_server *s)
 	}
 	if ((err = rg__coro_sched_init(&w->sched, w->stacks)) < 0)
 		goto fail;
+	if (c->runner)
+		w->runner = *c->runner;
+	else
+		rg__coro_runner(&w->runner, &w->sched);
 	static const enum rg__io_backend_id backends[] = {
 	    [RG_IO_AUTO] = RG__IO_AUTO,
 	    [RG_IO_URING] = RG__IO_URING,
 	    [RG_IO_EPOLL] = RG__IO_EPOLL,
 	};
+	char why[160];
 	struct rg__io_config ioc = {
 	    .backend = backends[c->io_backend <= RG_IO_EPOLL ? c->io_backend
 							     : RG_IO_AUTO],
@@ -381,17 +398,28 @@ static int worker_init(struct rg_server *s)
 	    .max_fds = c->max_connections + 1024,
 	    .woke = worker_tick,
 	    .woke_arg = w,
+	    .why = why,
+	    .why_size = sizeof(why),
 	};
 	if (!(w->io = rg__io_create(&ioc))) {
 		err = -errno;
+		if (why[0])
+			rg__log(w, RG_LOG_ERROR, "io_uring unavailable: %s",
+				why);
 		goto fail;
 	}
+	if (why[0]) /* auto fell back */
+		rg__log(w, RG_LOG_WARN, "io_uring unavailable, using epoll: %s",
+			why);
 	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->wake_fd < 0) {
 		err = -errno;
 		goto fail;
 	}
-	if (c->access_log && (err = rg__alog_open(w)) < 0)
+	const struct rg__alog_host host = {w->io, &w->timers, acct, alog_report,
+					   w};
+	if (c->access_log &&
+	    (err = rg__alog_open(&w->alog, c->access_log, &host)) < 0)
 		goto fail;
 	w->accept_retry.fire = accept_again;
 	w->shutdown.fire = shutdown_expired;
@@ -442,7 +470,8 @@ static bool worker_quiet(const struct rg__worker *w)
 		if (w->listeners[i].op.kind != RG__IO_NONE)
 			return false;
 	return w->stats.connections_active == 0 &&
-	       w->wake_op.kind == RG__IO_NONE && w->sched.live == 0;
+	       w->wake_op.kind == RG__IO_NONE &&
+	       w->runner.live(w->runner.ctx) == 0;
 }
 
 static void close_listeners(struct rg__worker *w)
@@ -472,7 +501,12 @@ int rg_server_run(struct rg_server *s)
 			worker_stop(w);
 		if (s->reopen_logs) {
 			s->reopen_logs = 0;
-			rg__alog_reopen(w);
+			/* Said first, access log or not: the owner's callback
+			 * may reopen its own log on this (src/ops/log.c
+			 * does). */
+			rg__log(w, RG_LOG_INFO, "reopening logs");
+			if (w->alog)
+				rg__alog_reopen(w->alog);
 		}
 		rg__timers_run(&w->timers);
 		rg__conn_flush_all(w);

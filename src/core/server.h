@@ -7,6 +7,7 @@
 
 #include "ringlet.h"
 
+#include "core/container.h"
 #include "core/coro.h"
 #include "core/router.h"
 #include "core/timer.h"
@@ -19,9 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-#define RG__CONTAINER(ptr, type, member)                                       \
-	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Output buffer of a connection with a response in flight (a slab class). */
 #define RG__OUT_SIZE 16384
@@ -114,8 +112,8 @@ enum rg__resp_state { RG__RESP_NONE, RG__RESP_STREAM, RG__RESP_DONE };
 struct rg_request {
 	struct rg__conn *conn;
 	struct rg_arena *arena;
-	struct rg__coro *coro; /* while its handler is suspended */
-	bool coro_ok;	       /* its handler runs on a coroutine */
+	void *task;   /* the runner's, while its handler is suspended */
+	bool coro_ok; /* its handler runs on a task that can suspend */
 	struct rg__parser parser;
 	struct rg__request head;
 	struct rg__route_match route;
@@ -166,6 +164,7 @@ struct rg__worker {
 	struct rg__io *io;
 	struct rg__timers timers;
 	struct rg__coro_sched sched;
+	struct rg_runner runner; /* config.runner, or coroutines on sched */
 	struct rg_pool *conns, *stacks, *blocks;
 	struct rg_slab *slab;
 	struct rg__date_cache date;
@@ -273,8 +272,15 @@ void rg__log_no_memory(struct rg__worker *w, const char *what);
  * (config.stats_board); nothing without one. */
 void rg__stats_publish(struct rg__worker *w);
 
-/* request.c */
-void rg__request_run(void *arg); /* a coroutine's body */
+/* request.c: a handler runs on the worker's runner (rg_runner: C
+ * coroutines by default), started here and resumed here, never by calling
+ * the coroutines directly, so that another kind of task can take their
+ * place. */
+void rg__request_run(void *arg); /* a task's body */
+/* Starts the request's handler: 0, or -errno (no task could be had). */
+int rg__request_start(struct rg_request *req);
+/* Continues its suspended handler until it suspends again or returns. */
+void rg__request_resume(struct rg_request *req);
 int rg__request_finish(struct rg_request *req);
 
 /* body.c: 1 when the body is fully consumed, 0 if bytes are missing,
@@ -287,7 +293,7 @@ long rg__body_take(struct rg_request *req, char *buf, size_t n);
  * call at once (-ECANCELED): the shutdown timeout has passed. */
 void rg__suspend_cancel(struct rg_request *req);
 
-/* The request served by the running coroutine, or NULL. */
+/* The request whose handler runs now, or NULL on the loop. */
 struct rg_request *rg__request_current(void);
 /* Suspends the running handler until rg__request_wake(req, res); returns
  * res. */
