@@ -237,31 +237,41 @@ run: $(B)/ringlet
 	    --data $(abspath ../shared/data/dataset.json)
 
 # --- fuzzing -------------------------------------------------------------
-# libFuzzer targets built with clang, ASan and UBSan, together with the
-# sources they exercise compiled the same way (not libringlet.a), in
-# $(BUILD)/fuzz/. `make fuzz` runs each for FUZZ_SECONDS on a copy of its
-# seed corpus (the repository is left untouched) and fails on any crash,
-# leak or timeout; crashing inputs are saved as $(BUILD)/fuzz/<target>-*.
+# libFuzzer targets, one per tests/fuzz/fuzz_<target>.c with its seed corpus
+# in tests/fuzz/corpus/<target>/, built with clang, ASan and UBSan in
+# $(BUILD)/fuzz/. They link the library compiled the same way (not
+# libringlet.a) into an archive, from which each takes only the objects it
+# reaches: the parsers alone, or (rg_query_param, in request.c) core and io
+# too. `make fuzz` runs each for FUZZ_SECONDS on a copy of its seed corpus
+# (the repository is left untouched) and fails on any crash, leak or
+# timeout; crashing inputs are saved as $(BUILD)/fuzz/<target>-*.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_TARGETS := request chunked
-FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE $(WARN) -g -O1 -DRG_DEBUG \
-		-Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,\
+		$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE $(WARN) -g -O1 -DRG_DEBUG \
+		-Iinclude -Isrc $(call pkg,--cflags $(DEPS)) \
+		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC     := $(filter src/mem/% src/http/parser% src/http/chunked% \
-		src/http/scan% src/http/simd%,$(LIB_SRC))
+FUZZ_SRC     := $(filter src/mem/% src/http/% src/static/% src/core/% \
+		src/io/%,$(LIB_SRC))
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB     := $(FUZZ_DIR)/libringlet-fuzz.a
 
 .PHONY: fuzz
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: \
-		tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+		tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_OBJ) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_LIB) -o $@ $(LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 	failed=; for t in $(FUZZ_TARGETS); do \

@@ -1,7 +1,6 @@
 /* text.c: the demo's small text helpers: decimal integers parsed and
  * formatted without locale or allocation, and short plain-text replies. */
 #include "app.h"
-#include "http/decimal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -43,7 +42,7 @@ size_t app_format_i64(char *buf, int64_t v)
 	if (v < 0)
 		*w++ = '-';
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	return (size_t)(rg__u64_put(w, u) - buf);
+	return (size_t)(w - buf) + rg_format_u64(w, u);
 }
 
 void app_reply(struct rg_request *req, int status, const char *msg)

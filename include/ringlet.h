@@ -108,8 +108,9 @@ void rg_pool_stats(const struct rg_pool *pool, struct rg_pool_stats *out);
 struct rg_slab;
 
 struct rg_slab_config {
-	size_t sizes[RG_SLAB_MAX_CLASSES]; /* ascending; 0 ends the list;
-					      all zero = 256, 1024, 8192 */
+	size_t sizes[RG_SLAB_MAX_CLASSES]; /* any order, the same size once
+					      or more; 0 ends the list; all
+					      zero = 256, 1024, 8192 */
 	size_t initial;			   /* buffers mapped per class */
 	size_t max;			   /* cap per class; 0 = `initial` */
 };
@@ -328,6 +329,10 @@ enum rg_log_level { RG_LOG_ERROR, RG_LOG_WARN, RG_LOG_INFO, RG_LOG_DEBUG };
 
 void rg_server_config_init(struct rg_server_config *config);
 
+/* What makes `config` one rg_server_create refuses (EINVAL), naming the
+ * setting ("max_request_line exceeds header_buffer_size"), or NULL. */
+const char *rg_server_config_problem(const struct rg_server_config *config);
+
 typedef void rg_handler(struct rg_request *req, void *data);
 
 /* Creates a server (nothing is bound yet). NULL with errno set on a bad
@@ -400,6 +405,10 @@ const struct rg_str *rg_header(const struct rg_request *req, const char *name);
 
 /* Every header as received, in order; *count receives their number. */
 const struct rg_header *rg_headers(const struct rg_request *req, size_t *count);
+
+/* Writes `v` in decimal at buf (at most 20 bytes, no NUL), two digits per
+ * division; returns its length. For bodies built by hand (JSON, text). */
+size_t rg_format_u64(char *buf, uint64_t v);
 
 /* The request's arena: freed when the response is done. */
 struct rg_arena *rg_request_arena(struct rg_request *req);

@@ -236,17 +236,10 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 	} else {
 		struct rg_header h = {{"Allow", 5},
 				      {allow, allow ? strlen(allow) : 0}};
-		const struct rg__request *q = &c->req->head;
-		struct rg__response_head head = {
-		    .status = status,
-		    .version_minor = q->version_minor,
-		    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST),
-		    .is_head = q->method_id == RG_METHOD_HEAD,
-		    .content_type = {"text/plain", n ? 10 : 0},
-		    .headers = &h,
-		    .nheaders = allow ? 1 : 0,
-		    .date = date_now(w),
-		};
+		struct rg__response_head head =
+		    rg__request_head(c->req, status, n ? "text/plain" : NULL);
+		head.headers = &h;
+		head.nheaders = allow ? 1 : 0;
 		with_body = !head.is_head;
 		res =
 		    rg__response_simple(&b, &head, n ? body : NULL, (size_t)n);
@@ -374,7 +367,10 @@ static void conn_process(struct rg__conn *c)
 	while (!(c->flags & (RG__C_CLOSING | RG__C_LINGER | RG__C_HANDLER))) {
 		struct rg_request *r = c->req;
 		if (r && r->resp == RG__RESP_DONE) {
-			int d = rg__body_drain(r);
+			/* The last response (a body read that failed, say): the
+			 * rest of the body is never read, the linger drops it.
+			 */
+			int d = c->flags & RG__C_LAST ? 1 : rg__body_drain(r);
 			if (d == 0) {
 				/* body_timeout_ms 0: no deadline */
 				uint32_t t = cfg(c)->body_timeout_ms;
@@ -654,11 +650,6 @@ static void conn_peer(struct rg__conn *c)
  * Accept, close, release
  * ------------------------------------------------------------------------ */
 
-static const char refused_503[] =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-    "Content-Length: 30\r\nConnection: close\r\n\r\n"
-    "503 Service Unavailable: busy\n";
-
 void rg__conn_accept(struct rg__worker *w, int fd)
 {
 	struct rg__conn *c = rg_pool_get(w->conns);
@@ -670,9 +661,13 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 				"connection pool exhausted (max_connections "
 				"%u): 503 and close",
 				w->server->config.max_connections);
-		ssize_t n = send(fd, refused_503, sizeof(refused_503) - 1,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		(void)n;
+		char buf[256];
+		struct rg__wbuf b = {buf, 0, sizeof(buf)};
+		if (rg__response_error(&b, 503, "busy", date_now(w)) == 0) {
+			ssize_t n =
+			    send(fd, buf, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)n;
+		}
 		shutdown(fd, SHUT_WR);
 		close(fd);
 		return;

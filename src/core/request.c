@@ -1,6 +1,7 @@
 /* request.c: what a handler sees of its request (accessors) and how it
  * answers (rg_respond, rg_stream_*), and the coroutine that runs it. */
 #include "core/server.h"
+#include "http/pct.h"
 
 #include <errno.h>
 #include <string.h>
@@ -106,38 +107,13 @@ struct rg_arena *rg_request_arena(struct rg_request *req)
 	return req->arena;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes s[0, n) ('+' as space, RFC 1866 forms) into the arena;
- * a malformed escape is kept as it is. */
+/* Percent-decodes a form-encoded s[0, n) into the arena. */
 static char *form_decode(struct rg_arena *a, const char *s, size_t n,
 			 size_t *len)
 {
 	char *out = rg_arena_alloc(a, n + 1);
-	if (!out)
-		return NULL;
-	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-		if (s[i] == '+') {
-			out[j++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n &&
-			   (hi = hexval(s[i + 1])) >= 0 &&
-			   (lo = hexval(s[i + 2])) >= 0) {
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	out[j] = '\0';
-	*len = j;
+	if (out)
+		*len = (size_t)rg__pct_decode(s, n, out, RG__PCT_FORM);
 	return out;
 }
 
@@ -220,7 +196,7 @@ int rg_header_add(struct rg_request *req, const char *name, const char *value)
 	return 0;
 }
 
-static struct rg__response_head make_head(struct rg_request *req, int status,
+struct rg__response_head rg__request_head(struct rg_request *req, int status,
 					  const char *type)
 {
 	struct rg__conn *c = req->conn;
@@ -282,7 +258,7 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 	if (status < 200 || status > 599)
 		return -EINVAL;
 	struct rg__conn *c = req->conn;
-	struct rg__response_head h = make_head(req, status, type);
+	struct rg__response_head h = rg__request_head(req, status, type);
 	h.framing = RG__FRAMING_LENGTH;
 	h.content_length = n;
 	size_t head = rg__response_head_size(&h);
@@ -323,7 +299,7 @@ int rg_stream_begin(struct rg_request *req, int status, const char *type,
 		return -EALREADY;
 	if (status < 200 || status > 599)
 		return -EINVAL;
-	struct rg__response_head h = make_head(req, status, type);
+	struct rg__response_head h = rg__request_head(req, status, type);
 	h.framing = length >= 0 ? RG__FRAMING_LENGTH : RG__FRAMING_CHUNKED;
 	h.content_length = length >= 0 ? (uint64_t)length : 0;
 	int res = write_head(req, &h);

@@ -39,19 +39,41 @@ void rg_server_config_init(struct rg_server_config *c)
 	};
 }
 
+const char *rg_server_config_problem(const struct rg_server_config *c)
+{
+	if (!c->host)
+		return "host is NULL";
+	if (!c->max_connections)
+		return "max_connections is 0";
+	if (!c->max_coroutines)
+		return "max_coroutines is 0";
+	if (c->request_arena_size < 1024)
+		return "request_arena_size is below 1 KiB";
+	if (c->small_alloc_threshold < 64 || c->small_alloc_threshold > 1024)
+		return "small_alloc_threshold is outside 64 B - 1 KiB";
+	if (c->coroutine_stack_size < RG__CORO_STACK_SIZE_MIN)
+		return "coroutine_stack_size is below 16 KiB";
+	if (c->header_buffer_size < 1024 || c->header_buffer_size > (1 << 20))
+		return "header_buffer_size is outside 1 KiB - 1 MiB";
+	if (!c->max_request_line)
+		return "max_request_line is 0";
+	if (c->max_request_line > c->header_buffer_size)
+		return "max_request_line exceeds header_buffer_size";
+	if (!c->max_headers)
+		return "max_headers is 0";
+	if (c->connection_buffer_size < 8192)
+		return "connection_buffer_size is below 8 KiB";
+	if (c->nlisten_fds > RG_MAX_LISTEN)
+		return "more than RG_MAX_LISTEN listen_fds";
+	if (c->nlisten_fds && !c->listen_fds)
+		return "nlisten_fds without listen_fds";
+	return NULL;
+}
+
 struct rg_server *rg_server_create(const struct rg_server_config *config)
 {
 	const struct rg_server_config *c = config;
-	if (!c->host || !c->max_connections || !c->max_coroutines ||
-	    c->request_arena_size < 1024 || c->small_alloc_threshold < 64 ||
-	    c->small_alloc_threshold > 1024 ||
-	    c->coroutine_stack_size < RG__CORO_STACK_SIZE_MIN ||
-	    c->header_buffer_size < 1024 || c->header_buffer_size > (1 << 20) ||
-	    !c->max_request_line ||
-	    c->max_request_line > c->header_buffer_size || !c->max_headers ||
-	    c->connection_buffer_size < 8192 ||
-	    c->nlisten_fds > RG_MAX_LISTEN ||
-	    (c->nlisten_fds && !c->listen_fds)) {
+	if (rg_server_config_problem(c)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -78,20 +100,8 @@ int rg_listen(const char *host, uint16_t port, int backlog, bool reuse_port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		len = sizeof(*in6);
-	} else {
+	if (rg__sockaddr(host, port, &ss, &len) < 0)
 		return -EINVAL;
-	}
 	/* Non-blocking: the epoll backend accepts until EAGAIN. */
 	int fd =
 	    socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -348,22 +358,11 @@ static int worker_init(struct rg_server *s)
 					.max = (size_t)c->max_connections * 4};
 	/* Slab classes: small (input queues), receive buffers, header and
 	 * output buffers. */
-	struct rg_slab_config sc = {
-	    .initial = 32, .max = (size_t)c->max_connections * 2 + 512};
-	size_t sizes[] = {c->small_alloc_threshold, 1024, 8192, RG__OUT_SIZE,
-			  c->header_buffer_size};
-	unsigned n = 0;
-	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		unsigned j = 0;
-		while (j < n && sc.sizes[j] < sizes[i])
-			j++;
-		if (j < n && sc.sizes[j] == sizes[i])
-			continue;
-		memmove(&sc.sizes[j + 1], &sc.sizes[j],
-			(n - j) * sizeof(size_t));
-		sc.sizes[j] = sizes[i];
-		n++;
-	}
+	struct rg_slab_config sc = {.initial = 32,
+				    .max = (size_t)c->max_connections * 2 + 512,
+				    .sizes = {c->small_alloc_threshold, 1024,
+					      8192, RG__OUT_SIZE,
+					      c->header_buffer_size}};
 	if (stacks.initial > stacks.max)
 		stacks.initial = stacks.max;
 	if (blocks.initial > blocks.max)
@@ -382,15 +381,10 @@ static int worker_init(struct rg_server *s)
 		w->runner = *c->runner;
 	else
 		rg__coro_runner(&w->runner, &w->sched);
-	static const enum rg__io_backend_id backends[] = {
-	    [RG_IO_AUTO] = RG__IO_AUTO,
-	    [RG_IO_URING] = RG__IO_URING,
-	    [RG_IO_EPOLL] = RG__IO_EPOLL,
-	};
 	char why[160];
 	struct rg__io_config ioc = {
-	    .backend = backends[c->io_backend <= RG_IO_EPOLL ? c->io_backend
-							     : RG_IO_AUTO],
+	    .backend =
+		c->io_backend <= RG_IO_EPOLL ? c->io_backend : RG_IO_AUTO,
 	    .entries = 256,
 	    .buffers = 256,
 	    .slab = w->slab,

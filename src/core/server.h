@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* Output buffer of a connection with a response in flight (a slab class). */
@@ -255,6 +256,11 @@ void rg__inq_free(struct rg__conn *c);
 /* Returns a segment's buffer to where it came from. */
 void rg__buf_release(struct rg__worker *w, const struct rg__seg *s);
 
+/* sockaddr.c: numeric `host` and `port` as *ss (*len bytes): 0, or
+ * -EINVAL when host is no IPv4 or IPv6 address. */
+int rg__sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss,
+		 socklen_t *len);
+
 /* log.c: formats a message and hands it to config.log (if set). */
 __attribute__((format(printf, 3, 4))) void
 rg__log(struct rg__worker *w, int level, const char *fmt, ...);
@@ -277,6 +283,11 @@ void rg__stats_publish(struct rg__worker *w);
  * the coroutines directly, so that another kind of task can take their
  * place. */
 void rg__request_run(void *arg); /* a task's body */
+/* The head of a response to `req`: its version, keep-alive (unless the
+ * connection ends or the worker stops), HEAD, the headers the handler
+ * added, the Date. For handlers' responses and the server's own. */
+struct rg__response_head rg__request_head(struct rg_request *req, int status,
+					  const char *type);
 /* Starts the request's handler: 0, or -errno (no task could be had). */
 int rg__request_start(struct rg_request *req);
 /* Continues its suspended handler until it suspends again or returns. */

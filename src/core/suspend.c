@@ -102,28 +102,15 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		len = sizeof(*in6);
-	} else {
+	if (rg__sockaddr(ip, port, &ss, &len) < 0)
 		return -EINVAL;
-	}
 	struct rg__waiter wt;
 	int err = waiter_init(&wt, timeout_ms, on_timeout);
 	if (err < 0)
 		return err;
-	int fd = socket(ss.ss_family,
-			SOCK_STREAM | SOCK_CLOEXEC |
-			    rg__io_socket_flags(wt.w->io),
-			0);
+	int fd = socket(
+	    ss.ss_family,
+	    SOCK_STREAM | SOCK_CLOEXEC | rg__io_socket_flags(wt.w->io), 0);
 	if (fd < 0) {
 		err = -errno;
 		wt.req->waiter = NULL;
@@ -132,9 +119,9 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	err = waiter_wait(&wt, rg__io_connect(wt.w->io, &wt.op, fd,
-					      (struct sockaddr *)&ss, len,
-					      on_done));
+	err = waiter_wait(&wt,
+			  rg__io_connect(wt.w->io, &wt.op, fd,
+					 (struct sockaddr *)&ss, len, on_done));
 	if (err < 0) {
 		close(fd);
 		return err;
@@ -170,7 +157,8 @@ void rg_sock_close(int sock)
 {
 	struct rg_request *req = rg__request_current();
 	if (req)
-		rg__io_close(req->conn->w->io, sock); /* forgets its state too */
+		rg__io_close(req->conn->w->io,
+			     sock); /* forgets its state too */
 	else
 		close(sock);
 }

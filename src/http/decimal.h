@@ -1,6 +1,7 @@
 /* decimal.h: unsigned numbers in decimal, two digits per division (one
  * table load for a status code or a short Content-Length), for the
- * response writer, the Date cache, the access log and the demo program. */
+ * response writer, the Date cache and the access log (and, as
+ * rg_format_u64, for programs). */
 #ifndef RG_HTTP_DECIMAL_H
 #define RG_HTTP_DECIMAL_H
 

@@ -135,4 +135,8 @@ const char *rg__date_get(struct rg__date_cache *c, time_t now);
  * format can show. */
 void rg__date_format(char out[RG__DATE_LEN + 1], time_t t);
 
+/* Seconds since the epoch of an HTTP-date (RFC 9110 5.6.7): IMF-fixdate,
+ * and the obsolete RFC 850 and asctime forms. 0, or -EINVAL. */
+int rg__http_date_parse(struct rg_str s, int64_t *t);
+
 #endif /* RG_HTTP_RESPONSE_H */

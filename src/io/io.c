@@ -10,11 +10,11 @@ struct rg__io *rg__io_create(const struct rg__io_config *config)
 	if (config->why && config->why_size)
 		config->why[0] = '\0';
 	switch (config->backend) {
-	case RG__IO_URING:
+	case RG_IO_URING:
 		return rg__io_uring_backend.create(config);
-	case RG__IO_EPOLL:
+	case RG_IO_EPOLL:
 		return rg__io_epoll_backend.create(config);
-	case RG__IO_AUTO:
+	case RG_IO_AUTO:
 		break;
 	}
 	/* Containers often forbid io_uring (seccomp, io_uring_disabled) and

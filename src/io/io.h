@@ -58,10 +58,9 @@ struct rg__io_op {
 	struct rg__io_op *next; /* backend's own lists */
 };
 
-enum rg__io_backend_id { RG__IO_AUTO, RG__IO_URING, RG__IO_EPOLL };
 
 struct rg__io_config {
-	enum rg__io_backend_id backend;
+	enum rg_io_backend backend;
 	unsigned entries;     /* io_uring SQ size, epoll batch; 256 */
 	unsigned buffers;     /* receive buffers in the ring; power of two */
 	struct rg_slab *slab; /* where receive buffers come from */
@@ -78,7 +77,7 @@ struct rg__io_config {
 	size_t why_size;
 };
 
-/* Creates the worker's loop with the configured backend; RG__IO_AUTO tries
+/* Creates the worker's loop with the configured backend; RG_IO_AUTO tries
  * io_uring (SINGLE_ISSUER|DEFER_TASKRUN, then COOP_TASKRUN, then plain) and
  * falls back to epoll, with config->why saying why. io_uring is refused
  * unless the kernel does everything the backend uses (multishot receive,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct rg__slab_class {
 	size_t size;
@@ -25,19 +26,25 @@ struct rg_slab *rg_slab_create(const struct rg_slab_config *config,
 	struct rg_slab *slab = calloc(1, sizeof(*slab));
 	if (!slab)
 		return NULL;
-	const size_t *sizes = config->sizes;
+	/* The distinct sizes given, ascending (an insertion: a few). */
+	size_t sizes[RG_SLAB_MAX_CLASSES];
 	unsigned n = 0;
-	while (n < RG_SLAB_MAX_CLASSES && sizes[n])
+	for (unsigned i = 0; i < RG_SLAB_MAX_CLASSES && config->sizes[i]; i++) {
+		size_t v = config->sizes[i];
+		unsigned j = n;
+		while (j > 0 && sizes[j - 1] > v)
+			j--;
+		if (j > 0 && sizes[j - 1] == v)
+			continue;
+		memmove(&sizes[j + 1], &sizes[j], (n - j) * sizeof(size_t));
+		sizes[j] = v;
 		n++;
+	}
 	if (n == 0) {
-		sizes = default_sizes;
+		memcpy(sizes, default_sizes, sizeof(default_sizes));
 		n = sizeof(default_sizes) / sizeof(default_sizes[0]);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (i > 0 && sizes[i] <= sizes[i - 1]) {
-			errno = EINVAL;
-			goto fail;
-		}
 		struct rg_pool_config pc = {
 		    .object_size = sizes[i],
 		    .initial = config->initial,

@@ -67,12 +67,15 @@ int rg_config_check(const struct rg_config *c, char *err, size_t err_len)
 	struct rg_server_config sc = c->server;
 	sc.listen_fds = NULL;
 	sc.nlisten_fds = 0;
+	const char *problem = rg_server_config_problem(&sc);
+	if (problem) {
+		snprintf(err, err_len, "%s: %s", c->name, problem);
+		return -EINVAL;
+	}
 	struct rg_server *server = rg_server_create(&sc);
 	if (!server) {
 		int e = errno;
-		snprintf(err, err_len, "%s: %s", c->name,
-			 e == EINVAL ? "inconsistent server settings"
-				     : strerror(e));
+		snprintf(err, err_len, "%s: %s", c->name, strerror(e));
 		return -e;
 	}
 	rg_server_destroy(server);

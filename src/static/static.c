@@ -1,8 +1,9 @@
 /* static.c: the static file server's instance (rg_static_create/destroy)
  * and its answer to one request: resolve the path through the cache,
  * choose the representation, evaluate the conditionals (RFC 9110 13.2.2),
- * then 200, 206, 304, 416 or an error status. Built on the public API
- * alone. */
+ * then 200, 206, 304, 416 or an error status. Built on the public request
+ * API, with the library's own parsers (cond.c, http/pct.c, http/date.c). */
+#include "http/pct.h"
 #include "static/static.h"
 
 #include "http/response.h"
@@ -342,7 +343,7 @@ int rg_static_serve(struct rg_request *req, struct rg_static *st,
 				   path.len + RG__STATIC_PATH_EXTRA + 1);
 	if (!buf)
 		return reply(req, 503);
-	long n = rg__path_decode(path.ptr, path.len, buf);
+	long n = rg__pct_decode(path.ptr, path.len, buf, RG__PCT_STRICT);
 	if (n < 0)
 		return reply(req, 400);
 	/* Relative to the root: "/etc/passwd" and "//x" are "etc/passwd"

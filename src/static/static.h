@@ -1,6 +1,7 @@
 /* static.h: the static file server's parts, shared by its files: reading
- * the request's validators, ranges and codings (cond.c), decoding the path
- * (path.c), Content-Type by extension (mime.c), opening a file and its
+ * the request's validators, ranges and codings (cond.c; the path is
+ * decoded by http/pct.c, dates parsed by http/date.c), Content-Type by
+ * extension (mime.c), opening a file and its
  * precompressed siblings beneath the root (file.c), the open-file cache
  * (cache.c) and the instance that serves them (static.c). */
 #ifndef RG_STATIC_STATIC_H
@@ -14,13 +15,9 @@
 #include <stdint.h>
 
 /* ------------------------------------------------------------------------
- * Pure parsers (cond.c, path.c, mime.c): no allocation, no state.
+ * Pure parsers (cond.c, mime.c): no allocation, no state.
  * ------------------------------------------------------------------------ */
 
-/* Percent-decodes s[0, n) (a request path: '+' stays '+') into out, which
- * holds at least n + 1 bytes, and NUL-terminates it. Returns the decoded
- * length, or -EINVAL for a malformed escape or a NUL byte (raw or %00). */
-long rg__path_decode(const char *s, size_t n, char *out);
 
 /* The Content-Type for a file name, by its extension (any case); text types
  * carry "; charset=utf-8". "application/octet-stream" when unknown. Static
@@ -51,9 +48,6 @@ bool rg__etag_match_weak(struct rg_str list, struct rg_str etag);
  * comparison: both strong, same opaque tag. */
 bool rg__etag_match_strong(struct rg_str tag, struct rg_str etag);
 
-/* Seconds since the epoch of an HTTP-date (RFC 9110 5.6.7): IMF-fixdate,
- * and the obsolete RFC 850 and asctime forms. 0, or -EINVAL. */
-int rg__http_date_parse(struct rg_str s, int64_t *t);
 
 /* The q-values (thousandths, 0 = not acceptable) Accept-Encoding gives br
  * and gzip (RFC 9110 12.5.3): named codings, else "*", else 0. "x-gzip" is

@@ -1,5 +1,6 @@
-/* test_timing.c: the ringlet binary against time and scarcity: the header
- * and keep-alive timeouts, slowloris clients, connection-pool exhaustion
+/* test_timing.c: the ringlet binary against time and scarcity: the header,
+ * body and keep-alive timeouts (each set apart in a configuration file),
+ * slowloris clients, connection-pool exhaustion
  * (503, then the slot freed), slow upstreams and sleeping handlers that
  * must not hold up the worker, and a graceful stop on SIGTERM. Every test
  * runs on both io backends (fixture.h). */
@@ -17,91 +18,199 @@ static int setup_pool(void **state)
 	return start_with(state, extra);
 }
 
+/* The timeouts test runs on a configuration file giving each timeout its
+ * own short value, 700 ms apart or more: far more than a timer fires late
+ * on a loaded machine, so a connection closed by the wrong timer is
+ * caught. The write timeout fires on nothing here; it bounds the header
+ * timeout's window from above (and is not 2 x 1400, when the body timeout
+ * fires a second time). */
+#define KEEPALIVE_MS 700
+#define BODY_MS 1400
+#define HEADER_MS 2100
+#define WRITE_MS 3500
+
+static char conf_dir[64]; /* "" when none */
+static char conf[128];
+
+static void conf_cleanup(void)
+{
+	if (!conf_dir[0])
+		return;
+	unlink(conf);
+	rmdir(conf_dir);
+	conf_dir[0] = '\0';
+}
+
+static int setup_timeouts(void **state)
+{
+	struct backend *be = *state;
+	if (be->why_not)
+		return start_with(state, NULL); /* the test skips */
+	snprintf(conf_dir, sizeof(conf_dir), "/tmp/ringlet-timing-XXXXXX");
+	assert_non_null(mkdtemp(conf_dir));
+	fixture_on_teardown(conf_cleanup);
+	snprintf(conf, sizeof(conf), "%s/ringlet.toml", conf_dir);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[server]\n"
+		"listen = [\"127.0.0.1:8080\"]  # the port comes from --port\n"
+		"header_timeout = %d\n"
+		"body_timeout = \"%dms\"\n"
+		"keepalive_timeout = %d\n"
+		"write_timeout = \"%dms\"\n"
+		"[performance]\n"
+		"workers = 1\n",
+		HEADER_MS, BODY_MS, KEEPALIVE_MS, WRITE_MS);
+	assert_int_equal(fclose(f), 0);
+	static const char *const extra[] = {"-c", conf, NULL};
+	int rc = start_with(state, extra);
+	if (rc)
+		conf_cleanup(); /* no teardown follows a failed setup */
+	return rc;
+}
+
 struct watched {
+	const char *what;
 	struct http_conn c;
-	int64_t since;	 /* when its timer should have started */
+	int64_t since;	 /* before what starts its timer in the server */
+	int64_t first;	 /* when its first byte came; 0 if none */
 	int64_t closed;	 /* when the server closed it; 0 while open */
 	struct sbuf got; /* what arrived before the close */
 };
 
-/* Waits (until `end`) for the server to close each of w[0, n). */
+/* Waits (until `end`) for the server to close each of w[0, n), noting when
+ * each sends its first byte and when it closes. */
 static void watch_closes(struct watched *w, int n, int64_t end)
 {
 	for (;;) {
-		int open = 0;
-		for (int i = 0; i < n; i++) {
-			if (w[i].closed)
+		struct pollfd p[8];
+		int at[8], k = 0;
+		for (int i = 0; i < n && k < 8; i++)
+			if (!w[i].closed) {
+				p[k] = (struct pollfd){w[i].c.fd, POLLIN, 0};
+				at[k++] = i;
+			}
+		int64_t left = end - now_ms();
+		if (!k || left <= 0)
+			return;
+		if (poll(p, (nfds_t)k, (int)left) <= 0)
+			continue;
+		int64_t t = now_ms();
+		for (int j = 0; j < k; j++) {
+			if (!p[j].revents)
 				continue;
+			struct watched *x = &w[at[j]];
 			char buf[4096];
-			ssize_t r =
-			    recv_timeout(w[i].c.fd, buf, sizeof(buf), 0);
+			ssize_t r = recv_timeout(x->c.fd, buf, sizeof(buf), 0);
 			if (r > 0) {
-				sb_add(&w[i].got, buf, (size_t)r);
-				open++;
+				if (!x->first)
+					x->first = t;
+				sb_add(&x->got, buf, (size_t)r);
 			} else if (r == 0 || r == -ECONNRESET) {
-				w[i].closed = now_ms();
-			} else {
-				open++;
+				x->closed = t;
 			}
 		}
-		if (!open || now_ms() >= end)
-			return;
-		sleep_ms(20);
 	}
 }
 
-/* Nothing, or a 408 response. */
-static bool nothing_or_408(const struct sbuf *b)
+/* `when` (a time in w's life) came no earlier than `lo` ms after w->since,
+ * and before `hi`: the timeout expected, not one of the others. */
+static void check_within(const struct watched *w, const char *event,
+			 int64_t when, int64_t lo, int64_t hi)
 {
-	return b->len == 0 ||
-	       (b->len > 12 && !memcmp(b->p, "HTTP/1.1 408 ", 13));
+	if (!when)
+		print_message("%s: never %s\n", w->what, event);
+	assert_true(when != 0);
+	int64_t took = when - w->since;
+	if (took < lo || took >= hi)
+		print_message("%s: %s after %lld ms, expected in [%lld, %lld) "
+			      "ms\n",
+			      w->what, event, (long long)took, (long long)lo,
+			      (long long)hi);
+	assert_true(took >= lo && took < hi);
 }
 
-/* The header timeout (10 s by default) and the keep-alive timeout (5 s)
- * run side by side, on three connections: half a head; one request then
- * idle; nothing at all. */
+static bool starts(const struct sbuf *b, const char *s)
+{
+	return b->len >= strlen(s) && !memcmp(b->p, s, strlen(s));
+}
+
+/* The header, body and keep-alive timeouts run side by side, each on the
+ * connections it governs: half a head (408 and close after the header
+ * timeout); nothing at all (closed silently after it, RFC 9112 9.5); one
+ * request then idle (closed silently after the keep-alive timeout); a body
+ * the handler reads that stops coming (408 and close after the body
+ * timeout); a body the handler left unread that stops coming (its
+ * response, then closed after the body timeout, waiting for the rest). */
 static void test_timeouts(void **state)
 {
 	struct fixture *f = fixture_get(state);
-	struct watched w[3];
+	enum { HALF_HEAD, SILENT, IDLE, BODY, UNREAD, N };
+	struct watched w[N];
 	memset(w, 0, sizeof(w));
-	for (int i = 0; i < 3; i++)
+	w[HALF_HEAD].what = "half a head";
+	w[SILENT].what = "silent connection";
+	w[IDLE].what = "idle keep-alive";
+	w[BODY].what = "body stopped (read)";
+	w[UNREAD].what = "body stopped (unread)";
+	for (int i = 0; i < N; i++) {
+		w[i].since = now_ms();
 		conn_open(f, &w[i].c);
-	w[0].since = now_ms();
-	send_str(&w[0].c, "GET /plaintext HTTP/1.1\r\nHost: localhost\r\nX-Ha");
-	w[2].since = now_ms();
+	}
+	w[HALF_HEAD].since = now_ms();
+	send_str(&w[HALF_HEAD].c,
+		 "GET /plaintext HTTP/1.1\r\nHost: localhost\r\nX-Ha");
+	w[BODY].since = now_ms();
+	send_str(&w[BODY].c, "POST /upload HTTP/1.1\r\nHost: localhost\r\n"
+			     "Content-Length: 100\r\n\r\n0123456789");
+	w[UNREAD].since = now_ms();
+	send_str(&w[UNREAD].c, "POST /echo HTTP/1.1\r\nHost: localhost\r\n"
+			       "Content-Length: 100\r\n\r\n0123456789");
+	w[IDLE].since = now_ms();
 	struct http_resp r;
-	send_str(&w[1].c, GET("/plaintext"));
-	read_resp(&w[1].c, &r, 0);
+	send_str(&w[IDLE].c, GET("/plaintext"));
+	read_resp(&w[IDLE].c, &r, 0);
 	check_str(&r, 200, "Hello, World!");
 	http_resp_free(&r);
-	w[1].since = now_ms();
 
-	watch_closes(w, 3, w[0].since + 13000);
-	static const char *const what[] = {"half a head", "idle keep-alive",
-					   "silent connection"};
-	for (int i = 0; i < 3; i++) {
-		if (w[i].closed)
-			print_message("%s: closed after %lld ms, %zu bytes "
-				      "first\n",
-				      what[i],
-				      (long long)(w[i].closed - w[i].since),
-				      w[i].got.len);
+	watch_closes(w, N, w[SILENT].since + WRITE_MS + 2000);
+	for (int i = 0; i < N; i++) {
+		struct watched *x = &w[i];
+		if (x->got.len)
+			print_message("%s: %zu bytes after %lld ms\n", x->what,
+				      x->got.len,
+				      (long long)(x->first - x->since));
+		if (x->closed)
+			print_message("%s: closed after %lld ms\n", x->what,
+				      (long long)(x->closed - x->since));
 		else
-			print_message("%s: still open after 13 s\n", what[i]);
+			print_message("%s: still open after %d ms\n", x->what,
+				      WRITE_MS + 2000);
 	}
-	for (int i = 0; i < 3; i++)
-		assert_true(w[i].closed != 0);
-	int64_t head = w[0].closed - w[0].since;
-	int64_t idle = w[1].closed - w[1].since;
-	int64_t silent = w[2].closed - w[2].since;
-	assert_true(head >= 8000 && head <= 12000);
-	assert_true(nothing_or_408(&w[0].got));
-	assert_true(idle >= 4000 && idle <= 7500);
-	assert_int_equal(w[1].got.len, 0); /* an idle close is silent */
-	assert_true(silent >= 4000 && silent <= 12000);
-	assert_true(nothing_or_408(&w[2].got));
-	for (int i = 0; i < 3; i++) {
+	/* Each between its own timeout and the next one above it. */
+	struct watched *x = &w[HALF_HEAD];
+	assert_true(starts(&x->got, "HTTP/1.1 408 "));
+	check_within(x, "408", x->first, HEADER_MS, WRITE_MS);
+	check_within(x, "closed", x->closed, HEADER_MS, WRITE_MS);
+	x = &w[SILENT];
+	assert_int_equal(x->got.len, 0);
+	check_within(x, "closed", x->closed, HEADER_MS, WRITE_MS);
+	x = &w[IDLE];
+	assert_int_equal(x->got.len, 0);
+	check_within(x, "closed", x->closed, KEEPALIVE_MS, BODY_MS);
+	x = &w[BODY];
+	assert_true(starts(&x->got, "HTTP/1.1 408 "));
+	check_within(x, "408", x->first, BODY_MS, HEADER_MS);
+	/* Closed right after the 408, the rest of the body never waited
+	 * for (it used to wait one more body timeout). */
+	check_within(x, "closed", x->closed, x->first - x->since,
+		     x->first - x->since + KEEPALIVE_MS);
+	x = &w[UNREAD];
+	assert_true(starts(&x->got, "HTTP/1.1 200 "));
+	check_within(x, "response", x->first, 0, KEEPALIVE_MS);
+	check_within(x, "closed", x->closed, BODY_MS, HEADER_MS);
+	for (int i = 0; i < N; i++) {
 		sb_free(&w[i].got);
 		http_close(&w[i].c);
 	}
@@ -401,7 +510,7 @@ int main(void)
 {
 	fixture_init();
 	const struct CMUnitTest tests[] = {
-	    T(test_timeouts),
+	    T_WITH(test_timeouts, setup_timeouts),
 	    T(test_slowloris),
 	    T_WITH(test_pool_exhaustion, setup_pool),
 	    T(test_slow_upstream),

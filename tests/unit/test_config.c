@@ -491,6 +491,29 @@ static void test_program_table(void **state)
 	assert_string_equal(err, "t.toml:1: unknown table [python]");
 }
 
+/* rg_server_create refuses a setting by name (what -t says). */
+static void test_server_problems(void **state)
+{
+	(void)state;
+	struct rg_server_config c;
+	rg_server_config_init(&c);
+	assert_null(rg_server_config_problem(&c));
+	c.max_request_line = c.header_buffer_size + 1;
+	assert_string_equal(rg_server_config_problem(&c),
+			    "max_request_line exceeds header_buffer_size");
+	errno = 0;
+	assert_null(rg_server_create(&c));
+	assert_int_equal(errno, EINVAL);
+	rg_server_config_init(&c);
+	c.connection_buffer_size = 4096;
+	assert_string_equal(rg_server_config_problem(&c),
+			    "connection_buffer_size is below 8 KiB");
+	rg_server_config_init(&c);
+	c.small_alloc_threshold = 2048;
+	assert_string_equal(rg_server_config_problem(&c),
+			    "small_alloc_threshold is outside 64 B - 1 KiB");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +530,7 @@ int main(void)
 	    cmocka_unit_test(test_error_buffer),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_program_table),
+	    cmocka_unit_test(test_server_problems),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void on_accept(struct rg__io_op *op, int res)
 static char why_not[256];
 static bool must_fail;
 
-static int setup(void **state, enum rg__io_backend_id backend)
+static int setup(void **state, enum rg_io_backend backend)
 {
 	struct env *env = calloc(1, sizeof(*env));
 	struct rg_slab_config sc = {.sizes = {1024}, .initial = 32};
@@ -127,12 +127,12 @@ static int setup(void **state, enum rg__io_backend_id backend)
 		rg_slab_destroy(env->slab);
 		free(env);
 		*state = NULL;
-		must_fail = backend != RG__IO_URING ||
+		must_fail = backend != RG_IO_URING ||
 			    !uring_unavailable(why_not, sizeof(why_not));
 		if (must_fail)
 			snprintf(why_not, sizeof(why_not),
 				 "%s backend not created: %s%s%s",
-				 backend == RG__IO_URING ? "io_uring" : "epoll",
+				 backend == RG_IO_URING ? "io_uring" : "epoll",
 				 strerror(err), why[0] ? "; " : "", why);
 		return 0; /* the test fails or skips, saying why */
 	}
@@ -155,12 +155,12 @@ static int setup(void **state, enum rg__io_backend_id backend)
 
 static int setup_uring(void **state)
 {
-	return setup(state, RG__IO_URING);
+	return setup(state, RG_IO_URING);
 }
 
 static int setup_epoll(void **state)
 {
-	return setup(state, RG__IO_EPOLL);
+	return setup(state, RG_IO_EPOLL);
 }
 
 static int teardown(void **state)

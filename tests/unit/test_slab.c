@@ -128,20 +128,28 @@ static void custom_classes(void **state)
 	rg_slab_destroy(slab);
 }
 
-static void rejects_classes_out_of_order(void **state)
+/* Sizes in any order, repeated or not: the distinct ones, ascending. */
+static void classes_sorted_and_merged(void **state)
 {
 	(void)state;
 	struct rg_mem_account account = {0};
-	const struct rg_slab_config bad[] = {
+	const struct rg_slab_config cfg[] = {
 	    {.sizes = {1024, 256}, .initial = 1},
-	    {.sizes = {256, 256}, .initial = 1},
-	    {.sizes = {64, 128, 4096, 2048}, .initial = 1},
+	    {.sizes = {256, 256, 1024, 256}, .initial = 1},
+	    {.sizes = {1024, 256, 1024}, .initial = 1},
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		errno = 0;
-		assert_null(rg_slab_create(&bad[i], &account));
-		assert_int_equal(errno, EINVAL);
-		/* The classes built before the bad one are gone. */
+	for (size_t i = 0; i < sizeof(cfg) / sizeof(cfg[0]); i++) {
+		struct rg_slab *s = rg_slab_create(&cfg[i], &account);
+		assert_non_null(s);
+		size_t cap;
+		void *a = rg_slab_alloc(s, 200, &cap);
+		assert_int_equal(cap, 256);
+		void *b = rg_slab_alloc(s, 300, &cap);
+		assert_int_equal(cap, 1024);
+		assert_null(rg_slab_alloc(s, 1025, NULL));
+		rg_slab_free(s, a, 200);
+		rg_slab_free(s, b, 300);
+		rg_slab_destroy(s);
 		assert_int_equal(account.reserved, 0);
 	}
 }
@@ -209,7 +217,7 @@ int main(void)
 	    cmocka_unit_test(too_large),
 	    cmocka_unit_test(capacity_may_be_used_and_freed_by),
 	    cmocka_unit_test(custom_classes),
-	    cmocka_unit_test(rejects_classes_out_of_order),
+	    cmocka_unit_test(classes_sorted_and_merged),
 	    cmocka_unit_test(fragmentation_stats),
 	    cmocka_unit_test(exhaustion_of_one_class),
 	};

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "http/response.h"
+#include "http/pct.h"
 #include "static/static.h"
 
 static struct rg_str S(const char *s) {
@@ -291,7 +292,7 @@ static void mime(void **state)
 static void decode_is(const char *in, const char *want)
 {
 	char out[128];
-	long n = rg__path_decode(in, strlen(in), out);
+	long n = rg__pct_decode(in, strlen(in), out, RG__PCT_STRICT);
 	if (!want) {
 		if (n != -EINVAL)
 			print_message("\"%s\" decoded\n", in);
@@ -324,7 +325,7 @@ static void decode(void **state)
 	decode_is("%-1", NULL);
 	char nul[] = {'a', '\0', 'b'};
 	char out[8];
-	assert_int_equal(rg__path_decode(nul, 3, out), -EINVAL);
+	assert_int_equal(rg__pct_decode(nul, 3, out, RG__PCT_STRICT), -EINVAL);
 }
 
 /* ------------------------------------------------------------------------
