@@ -248,7 +248,11 @@ enum rg_io_backend { RG_IO_AUTO, RG_IO_URING, RG_IO_EPOLL };
  * serves others, and continue where it stopped. By default a C coroutine
  * from the worker's stack pool (coroutine_stack_size, max_coroutines); a
  * front whose handlers need their own kind of task (the Python front's
- * greenlets) supplies one. Every call is made on the worker's thread. */
+ * greenlets) supplies one. Every call is made on the worker's thread.
+ * Tasks may share one stack, as greenlets do (a suspended one's frames are
+ * copied away): the library keeps nothing the loop reads on a task's
+ * stack, and a buffer handed to rg_sock_read or rg_sock_write must not
+ * live there either with such a runner. */
 struct rg_runner {
 	/* Runs fn(arg) at once as a new task, until it suspends or returns:
 	 * 0, or -errno (the request is answered 503). */

@@ -110,6 +110,18 @@ enum rg__wait {
 
 enum rg__resp_state { RG__RESP_NONE, RG__RESP_STREAM, RG__RESP_DONE };
 
+/* What a handler suspended in rg_sleep or a socket call waits on
+ * (suspend.c): the io operation, its timer, and a connect's address, all
+ * read by the loop while the handler is away. */
+struct rg__waiter {
+	struct rg__io_op op;
+	struct rg__timer timer;
+	struct rg_request *req;
+	struct rg__worker *w;
+	bool timed_out;
+	struct sockaddr_storage addr;
+};
+
 struct rg_request {
 	struct rg__conn *conn;
 	struct rg_arena *arena;
@@ -129,6 +141,8 @@ struct rg_request {
 	struct rg__chunked chunked;
 	/* Suspension */
 	struct rg__waiter *waiter; /* RG__WAIT_OTHER: what it waits on */
+	struct rg__waiter wait_on; /* where: in the request, not on the
+				      handler's stack (suspend.c) */
 	uint8_t wait;		   /* enum rg__wait */
 	int wait_res;
 	/* Response */

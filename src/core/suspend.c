@@ -1,6 +1,7 @@
 /* suspend.c: calls that suspend a handler and let the worker serve others
  * meanwhile: rg_sleep and the small socket API for calling other servers.
- * Each waits on an io operation and a timer kept on the handler's stack,
+ * Each waits on an io operation and a timer kept in the request (never on
+ * the handler's stack: a runner's tasks may share one, as greenlets do),
  * and can be cut short when a stopping worker runs out of time. */
 #include "core/server.h"
 
@@ -11,14 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-struct rg__waiter {
-	struct rg__io_op op;
-	struct rg__timer timer;
-	struct rg_request *req;
-	struct rg__worker *w;
-	bool timed_out;
-};
 
 static void wake(struct rg__waiter *wt, int res)
 {
@@ -62,20 +55,22 @@ void rg__suspend_cancel(struct rg_request *req)
 	wake(wt, -ECANCELED);
 }
 
-static int waiter_init(struct rg__waiter *wt, uint32_t timeout_ms,
-		       rg__timer_fn *fire)
+/* The running request's waiter, set up: NULL outside a handler. */
+static struct rg__waiter *waiter_init(uint32_t timeout_ms, rg__timer_fn *fire)
 {
+	struct rg_request *req = rg__request_current();
+	if (!req)
+		return NULL;
+	struct rg__waiter *wt = &req->wait_on;
 	memset(wt, 0, sizeof(*wt));
-	wt->req = rg__request_current();
-	if (!wt->req)
-		return -EPERM;
-	wt->w = wt->req->conn->w;
+	wt->req = req;
+	wt->w = req->conn->w;
 	wt->timer.fire = fire;
 	wt->req->waiter = wt;
 	if (timeout_ms)
 		rg__timer_add(&wt->w->timers, &wt->timer,
 			      wt->w->timers.now + timeout_ms);
-	return 0;
+	return wt;
 }
 
 /* Suspends until the started operation (err == 0) completes. */
@@ -91,11 +86,10 @@ static int waiter_wait(struct rg__waiter *wt, int err)
 
 int rg_sleep(uint32_t ms)
 {
-	struct rg__waiter wt;
-	int err = waiter_init(&wt, ms ? ms : 1, on_sleep);
-	if (err < 0)
-		return err;
-	return rg__request_suspend(wt.req, RG__WAIT_OTHER);
+	struct rg__waiter *wt = waiter_init(ms ? ms : 1, on_sleep);
+	if (!wt)
+		return -EPERM;
+	return rg__request_suspend(wt->req, RG__WAIT_OTHER);
 }
 
 int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
@@ -104,24 +98,25 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 	socklen_t len;
 	if (rg__sockaddr(ip, port, &ss, &len) < 0)
 		return -EINVAL;
-	struct rg__waiter wt;
-	int err = waiter_init(&wt, timeout_ms, on_timeout);
-	if (err < 0)
-		return err;
-	int fd = socket(
-	    ss.ss_family,
-	    SOCK_STREAM | SOCK_CLOEXEC | rg__io_socket_flags(wt.w->io), 0);
+	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
+	if (!wt)
+		return -EPERM;
+	wt->addr = ss; /* read when the loop submits: not on this stack */
+	int err, fd = socket(ss.ss_family,
+			     SOCK_STREAM | SOCK_CLOEXEC |
+				 rg__io_socket_flags(wt->w->io),
+			     0);
 	if (fd < 0) {
 		err = -errno;
-		wt.req->waiter = NULL;
-		rg__timer_del(&wt.w->timers, &wt.timer);
+		wt->req->waiter = NULL;
+		rg__timer_del(&wt->w->timers, &wt->timer);
 		return err;
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	err = waiter_wait(&wt,
-			  rg__io_connect(wt.w->io, &wt.op, fd,
-					 (struct sockaddr *)&ss, len, on_done));
+	err = waiter_wait(wt, rg__io_connect(wt->w->io, &wt->op, fd,
+					     (struct sockaddr *)&wt->addr, len,
+					     on_done));
 	if (err < 0) {
 		close(fd);
 		return err;
@@ -131,26 +126,24 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 
 long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms)
 {
-	struct rg__waiter wt;
-	int err = waiter_init(&wt, timeout_ms, on_timeout);
-	if (err < 0)
-		return err;
+	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
+	if (!wt)
+		return -EPERM;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return waiter_wait(&wt, rg__io_read(wt.w->io, &wt.op, sock, buf,
-					    (uint32_t)n, on_done));
+	return waiter_wait(wt, rg__io_read(wt->w->io, &wt->op, sock, buf,
+					   (uint32_t)n, on_done));
 }
 
 long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms)
 {
 	if (n > INT32_MAX)
 		return -EMSGSIZE;
-	struct rg__waiter wt;
-	int err = waiter_init(&wt, timeout_ms, on_timeout);
-	if (err < 0)
-		return err;
-	return waiter_wait(&wt, rg__io_send(wt.w->io, &wt.op, sock, buf,
-					    (uint32_t)n, on_done));
+	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
+	if (!wt)
+		return -EPERM;
+	return waiter_wait(wt, rg__io_send(wt->w->io, &wt->op, sock, buf,
+					   (uint32_t)n, on_done));
 }
 
 void rg_sock_close(int sock)
