@@ -252,14 +252,12 @@ void rg__alog_request(struct rg__alog *a, const struct rg__alog_end *end)
 	} else {
 		e.target = end->raw_line;
 	}
-	uint8_t peer[16] = {0};
-	if (end->peer_af == AF_INET || end->peer_af == AF_INET6)
-		memcpy(peer, end->peer, end->peer_af == AF_INET ? 4 : 16);
 	if (end->peer_af != a->addr_af ||
-	    memcmp(peer, a->addr_peer, sizeof(a->addr_peer))) {
-		a->addr_len = rg__alog_format_addr(a->addr, end->peer_af, peer);
+	    memcmp(end->peer, a->addr_peer, sizeof(a->addr_peer))) {
+		a->addr_len =
+		    rg__alog_format_addr(a->addr, end->peer_af, end->peer);
 		a->addr_af = end->peer_af;
-		memcpy(a->addr_peer, peer, sizeof(a->addr_peer));
+		memcpy(a->addr_peer, end->peer, sizeof(a->addr_peer));
 	}
 	e.addr = (struct rg_str){a->addr, a->addr_len};
 	if (end->wall != a->second) {

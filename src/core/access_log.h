@@ -55,7 +55,7 @@ void rg__alog_reopen(struct rg__alog *a);
 /* A request that ends, as the log writes it. */
 struct rg__alog_end {
 	int peer_af;	     /* AF_INET, AF_INET6, AF_UNIX; 0: unknown ("-") */
-	const uint8_t *peer; /* 4 or 16 bytes for AF_INET(6) */
+	const uint8_t *peer; /* 16 bytes (the first 4 for AF_INET) */
 	time_t wall;	     /* now, in seconds */
 	/* The head as parsed (method, target, version, Referer,
 	 * User-Agent), or NULL for one the parser rejected: then `raw_line`

@@ -29,10 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct rg__codings codings(const char *s, size_t n)
 {
-	char *copy = malloc(n ? n : 1);
-	CHECK(copy != NULL);
-	if (n)
-		memcpy(copy, s, n);
+	char *copy = dup_exact(s, n);
 	struct rg_str v = {copy, n};
 	struct rg__codings c = {0xffff, 0xffff};
 	rg__accept_encoding(&v, &c);

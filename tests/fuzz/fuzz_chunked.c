@@ -19,15 +19,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *dup_exact(const void *p, size_t n)
-{
-	char *q = malloc(n ? n : 1);
-	CHECK(q != NULL);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
 struct run {
 	ssize_t rc; /* bytes consumed in all, or the error */
 	bool done;

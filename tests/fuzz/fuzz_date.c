@@ -38,10 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int parse(const char *s, size_t n, int64_t *t)
 {
-	char *copy = malloc(n ? n : 1);
-	CHECK(copy != NULL);
-	if (n)
-		memcpy(copy, s, n);
+	char *copy = dup_exact(s, n);
 	*t = INT64_MIN;
 	int r = rg__http_date_parse((struct rg_str){copy, n}, t);
 	free(copy);

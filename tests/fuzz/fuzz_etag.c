@@ -40,24 +40,26 @@ static struct rg_str cat(const char *a, size_t an, const char *b, size_t bn)
 	return (struct rg_str){p, an + bn};
 }
 
+/* fn on exactly-sized copies of both sides. */
+static bool on_copies(bool (*fn)(struct rg_str, struct rg_str), struct rg_str x,
+		      struct rg_str y)
+{
+	struct rg_str cx = cat(x.ptr, x.len, NULL, 0);
+	struct rg_str cy = cat(y.ptr, y.len, NULL, 0);
+	bool r = fn(cx, cy);
+	free((char *)cx.ptr);
+	free((char *)cy.ptr);
+	return r;
+}
+
 static bool weak(struct rg_str list, struct rg_str etag)
 {
-	struct rg_str l = cat(list.ptr, list.len, NULL, 0);
-	struct rg_str e = cat(etag.ptr, etag.len, NULL, 0);
-	bool r = rg__etag_match_weak(l, e);
-	free((char *)l.ptr);
-	free((char *)e.ptr);
-	return r;
+	return on_copies(rg__etag_match_weak, list, etag);
 }
 
 static bool strong(struct rg_str tag, struct rg_str etag)
 {
-	struct rg_str t = cat(tag.ptr, tag.len, NULL, 0);
-	struct rg_str e = cat(etag.ptr, etag.len, NULL, 0);
-	bool r = rg__etag_match_strong(t, e);
-	free((char *)t.ptr);
-	free((char *)e.ptr);
-	return r;
+	return on_copies(rg__etag_match_strong, tag, etag);
 }
 
 static struct rg_str lit(const char *s)

@@ -27,15 +27,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *dup_exact(const void *p, size_t n)
-{
-	char *q = malloc(n ? n : 1);
-	CHECK(q != NULL);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
 static bool is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||

@@ -237,15 +237,6 @@ static void check_same(int ra, const struct rg__request *a, const char *ab,
 	CHECK(!memcmp(a->known, b->known, sizeof(a->known)));
 }
 
-static char *dup_exact(const char *p, size_t n)
-{
-	char *q = malloc(n ? n : 1);
-	CHECK(q != NULL);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
 /* Decodes a chunked body at in[0, len) in one piece and cut at `cut`;
  * returns the bytes consumed (the one-piece result) or an error. */
 static ssize_t chunked_both(const char *in, size_t len, size_t cut,

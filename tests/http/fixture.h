@@ -158,6 +158,60 @@ static inline int teardown(void **state)
 	return rc;
 }
 
+/* A test's own directory under /tmp: made once per test, removed with
+ * whatever the server wrote in it (its logs) by the teardown. */
+static char fixture_dir[64];
+
+static inline void fixture_dir_cleanup(void)
+{
+	if (!fixture_dir[0])
+		return;
+	DIR *d = opendir(fixture_dir);
+	struct dirent *e;
+	char p[sizeof(fixture_dir) + 256 + 2];
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", fixture_dir, e->d_name);
+			unlink(p);
+		}
+	if (d)
+		closedir(d);
+	rmdir(fixture_dir);
+	fixture_dir[0] = '\0';
+}
+
+static inline const char *fixture_tmpdir(void)
+{
+	if (!fixture_dir[0]) {
+		snprintf(fixture_dir, sizeof(fixture_dir),
+			 "/tmp/ringlet-test-XXXXXX");
+		assert_non_null(mkdtemp(fixture_dir));
+		fixture_on_teardown(fixture_dir_cleanup);
+	}
+	return fixture_dir;
+}
+
+/* A test's setup on its own configuration: `text` as ringlet.toml in the
+ * test's directory, the server started with -c on it (the directory goes
+ * at once if it does not start: no teardown follows a failed setup). */
+static inline int start_with_config(void **state, const char *text)
+{
+	struct backend *be = *state;
+	if (be->why_not)
+		return start_with(state, NULL); /* the test skips */
+	static char conf[sizeof(fixture_dir) + 16];
+	snprintf(conf, sizeof(conf), "%s/ringlet.toml", fixture_tmpdir());
+	FILE *fp = fopen(conf, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	static const char *const extra[] = {"-c", conf, NULL};
+	int rc = start_with(state, extra);
+	if (rc)
+		fixture_dir_cleanup();
+	return rc;
+}
+
 /* The test's fixture; skips (saying why) when the backend cannot run. */
 static inline struct fixture *fixture_get(void **state)
 {

@@ -252,17 +252,7 @@ static void test_path_bytes(void **state)
 
 /* --- '_' in field names ---------------------------------------------- */
 
-static char dir[64], conf[96], error_log[96];
-
-static void dir_cleanup(void)
-{
-	if (!dir[0])
-		return;
-	unlink(conf);
-	unlink(error_log);
-	rmdir(dir);
-	dir[0] = '\0';
-}
+static char error_log[sizeof(fixture_dir) + 16];
 
 /* A configuration with `server` lines in [server] and the error log at
  * debug level in the test's own directory. */
@@ -271,21 +261,15 @@ static int start_configured(void **state, const char *server)
 	struct backend *be = *state;
 	if (be->why_not)
 		return start_with(state, NULL); /* the test skips */
-	snprintf(dir, sizeof(dir), "/tmp/ringlet-conf-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	fixture_on_teardown(dir_cleanup);
-	snprintf(conf, sizeof(conf), "%s/ringlet.toml", dir);
-	snprintf(error_log, sizeof(error_log), "%s/error.log", dir);
-	FILE *fp = fopen(conf, "w");
-	assert_non_null(fp);
-	fprintf(fp,
-		"[server]\nlisten = [\"127.0.0.1:8080\"]\n%s\n"
-		"[performance]\nworkers = 1\n"
-		"[log]\nerror_log = \"%s\"\nlevel = \"debug\"\n",
-		server, error_log);
-	assert_int_equal(fclose(fp), 0);
-	static const char *const extra[] = {"-c", conf, NULL};
-	return start_with(state, extra);
+	snprintf(error_log, sizeof(error_log), "%s/error.log",
+		 fixture_tmpdir());
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "[server]\nlisten = [\"127.0.0.1:8080\"]\n%s\n"
+		 "[performance]\nworkers = 1\n"
+		 "[log]\nerror_log = \"%s\"\nlevel = \"debug\"\n",
+		 server, error_log);
+	return start_with_config(state, text);
 }
 
 static int setup_default(void **state)

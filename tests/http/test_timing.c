@@ -29,45 +29,20 @@ static int setup_pool(void **state)
 #define HEADER_MS 2100
 #define WRITE_MS 3500
 
-static char conf_dir[64]; /* "" when none */
-static char conf[128];
-
-static void conf_cleanup(void)
-{
-	if (!conf_dir[0])
-		return;
-	unlink(conf);
-	rmdir(conf_dir);
-	conf_dir[0] = '\0';
-}
-
 static int setup_timeouts(void **state)
 {
-	struct backend *be = *state;
-	if (be->why_not)
-		return start_with(state, NULL); /* the test skips */
-	snprintf(conf_dir, sizeof(conf_dir), "/tmp/ringlet-timing-XXXXXX");
-	assert_non_null(mkdtemp(conf_dir));
-	fixture_on_teardown(conf_cleanup);
-	snprintf(conf, sizeof(conf), "%s/ringlet.toml", conf_dir);
-	FILE *f = fopen(conf, "w");
-	assert_non_null(f);
-	fprintf(f,
-		"[server]\n"
-		"listen = [\"127.0.0.1:8080\"]  # the port comes from --port\n"
-		"header_timeout = %d\n"
-		"body_timeout = \"%dms\"\n"
-		"keepalive_timeout = %d\n"
-		"write_timeout = \"%dms\"\n"
-		"[performance]\n"
-		"workers = 1\n",
-		HEADER_MS, BODY_MS, KEEPALIVE_MS, WRITE_MS);
-	assert_int_equal(fclose(f), 0);
-	static const char *const extra[] = {"-c", conf, NULL};
-	int rc = start_with(state, extra);
-	if (rc)
-		conf_cleanup(); /* no teardown follows a failed setup */
-	return rc;
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "[server]\n"
+		 "listen = [\"127.0.0.1:8080\"]  # the port comes from --port\n"
+		 "header_timeout = %d\n"
+		 "body_timeout = \"%dms\"\n"
+		 "keepalive_timeout = %d\n"
+		 "write_timeout = \"%dms\"\n"
+		 "[performance]\n"
+		 "workers = 1\n",
+		 HEADER_MS, BODY_MS, KEEPALIVE_MS, WRITE_MS);
+	return start_with_config(state, text);
 }
 
 struct watched {
