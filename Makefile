@@ -60,15 +60,20 @@ UNIT_SRC ?= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 
 FORCE:
-.PHONY: all packages deps lib unit server http test run bench bench-quick \
-	bench-servers bench-bins bench-tools install clean format
+.PHONY: all packages deps lib unit server http python pytests test run \
+	bench bench-quick \
+	bench-servers bench-bins bench-tools install install-python clean format
 all: lib
 
 # Every Debian package the build, tests, fuzzers and benchmarks use.
 PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    liburing-dev libcmocka-dev libjemalloc-dev libmimalloc-dev \
 	    libh2o-dev node-llhttp curl ca-certificates \
-	    nginx-light h2o wrk gnuplot-nox
+	    nginx-light h2o wrk gnuplot-nox \
+	    python3-dev python3-greenlet python-greenlet-dev \
+	    python3-flask python3-falcon python3-django \
+	    gunicorn python3-gevent uwsgi-core uwsgi-plugin-python3 \
+	    uwsgi-plugin-gevent-python3
 packages:
 	@echo $(PACKAGES)
 
@@ -150,8 +155,53 @@ $(B)/tests/http/%: tests/http/%.c $(wildcard tests/http/*.h) $(B)/ringlet
 	    -DRG_SHARED_DIR='"$(abspath ../shared)"' \
 	    $< -o $@ $(RG_LDFLAGS) $(LIBS) $(TEST_LIBS)
 
+# --- the Python front ----------------------------------------------------
+# ringlet._ringlet links libringlet.a (its rg_ symbols stay inside the
+# extension) and is built for Debian's interpreter, never another python3
+# first on PATH. $(B)/python/ is a package directory:
+#   PYTHONPATH=build/python /usr/bin/python3 -m ringlet app:app
+PYTHON  ?= /usr/bin/python3
+py      = $(shell $(PYTHON) -c 'import sysconfig as s; print($1)')
+PY_INC  = $(call py,s.get_paths()["include"])
+PY_EXT  = $(call py,s.get_config_var("EXT_SUFFIX"))
+PY_SRC  := $(sort $(wildcard python/_ringlet/*.c))
+PY_PKG  := $(sort $(wildcard python/ringlet/*.py python/ringlet/*.toml))
+PY_OUT  := $(B)/python/ringlet
+PY_TESTS := $(sort $(wildcard tests/python/test_*.py))
+
+$(PY_OUT)/.ext: $(PY_SRC) python/_ringlet/ext.h $(B)/libringlet.a
+	@mkdir -p $(@D)
+	$(CC) $(RG_CFLAGS) -isystem $(PY_INC) -Ipython/_ringlet -shared \
+	    $(PY_SRC) -o $(PY_OUT)/_ringlet$(PY_EXT) $(RG_LDFLAGS) \
+	    -Wl,--exclude-libs,ALL $(B)/libringlet.a $(LIBS)
+	@touch $@
+
+$(PY_OUT)/%: python/ringlet/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+# Each Python test file runs as a test program of tests/run: a wrapper
+# with the interpreter, this flavour's package, and (asan) the sanitizer
+# runtime the interpreter itself is not built with.
+ASAN_RT = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
+$(B)/tests/python/%: tests/python/%.py $(wildcard tests/python/*.py) \
+		python $(B)/ringlet
+	@mkdir -p $(@D)
+	printf '%s\n' '#!/bin/sh' \
+	    'export PYTHONPATH="$(abspath $(B)/python):$(abspath tests/python)"' \
+	    'export RG_PYTHON="$(PYTHON)" RG_FLAVOUR="$(FLAVOUR)"' \
+	    'export RG_SHARED_DIR="$(abspath ../shared)"' \
+	    $(if $(filter asan,$(FLAVOUR)),'export LD_PRELOAD="$(ASAN_RT)"' \
+	    'export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"') \
+	    'exec $(PYTHON) $(abspath tests/python/cmocka_runner.py) $(abspath $<) "$$@"' \
+	    > $@
+	chmod +x $@
+
+python: $(PY_OUT)/.ext $(PY_PKG:python/ringlet/%=$(PY_OUT)/%)
+pytests: $(PY_TESTS:tests/python/%.py=$(B)/tests/python/%)
+
 server: $(B)/ringlet $(EX_SRC:%.c=$(B)/%)
-http: server $(HTTP_SRC:%.c=$(B)/%)
+http: server $(HTTP_SRC:%.c=$(B)/%) pytests
 
 test:
 	$(MAKE) FLAVOUR=debug unit http
@@ -294,6 +344,15 @@ install: lib
 	ln -sf libringlet.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libringlet.so.0
 	ln -sf libringlet.so.0 $(DESTDIR)$(PREFIX)/lib/libringlet.so
 	install -m 644 $(B)/ringlet.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# The Python package into Debian's dist-packages of $(PYTHON) (under
+# /usr/local for PREFIX=/usr/local, where Debian's python3 looks).
+PY_DEST = $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/ringlet
+install-python: python
+	install -d $(PY_DEST)
+	install -m 644 $(PY_PKG:python/ringlet/%=$(PY_OUT)/%) $(PY_DEST)/
+	install -m 755 $(PY_OUT)/_ringlet$(PY_EXT) $(PY_DEST)/
+install: install-python
 
 format:
 	clang-format -i $(shell find include src tests bench examples app \

@@ -74,6 +74,7 @@ static void teardown(const struct rg_config *c, void *arg)
 
 int app_worker(const struct rg_worker *w, void *app)
 {
-	const struct rg_worker_ops ops = {setup, teardown, app};
+	const struct rg_worker_ops ops = {
+	    .setup = setup, .teardown = teardown, .arg = app};
 	return rg_worker_serve(w, &ops);
 }

@@ -325,6 +325,13 @@ struct rg_server_config {
 	void *ready_arg;
 	/* How handlers run; NULL: C coroutines (copied at creation). */
 	const struct rg_runner *runner;
+	/* Called on the loop with true before it may block in the kernel
+	 * waiting for events, and with false once it is back, before any
+	 * handler runs: a front that holds a lock while its code runs (the
+	 * Python front's GIL) releases it there, so that its other threads
+	 * run while the worker waits. NULL = nothing. */
+	void (*blocking)(void *arg, bool blocked);
+	void *blocking_arg;
 };
 
 #define RG_MAX_LISTEN 16
@@ -395,6 +402,22 @@ struct rg_str rg_method(const struct rg_request *req);
 struct rg_str rg_path(const struct rg_request *req);
 struct rg_str rg_query(const struct rg_request *req);
 
+/* The request target as sent (path and query, still percent-encoded). */
+struct rg_str rg_target(const struct rg_request *req);
+
+/* The path percent-decoded into the arena ("/a%20b" -> "/a b"), as CGI's
+ * PATH_INFO wants it: 0, -EINVAL (a malformed escape or a NUL), -ENOMEM. */
+int rg_path_decoded(struct rg_request *req, struct rg_str *out);
+
+/* The request's HTTP minor version: 0 (HTTP/1.0) or 1 (HTTP/1.1). */
+int rg_version_minor(const struct rg_request *req);
+
+/* The client's address as numeric text in buf (INET6_ADDRSTRLEN bytes
+ * are enough) and its port: 0, -EAFNOSUPPORT (a Unix socket), -ENOTCONN
+ * (not known), -ENOSPC. Asked of the kernel once per connection. */
+int rg_remote_addr(struct rg_request *req, char *buf, size_t cap,
+		   uint16_t *port);
+
 /* The path segment matched by ":name" (or "*") in the route; len 0 and
  * ptr NULL when the route has no such parameter. */
 struct rg_str rg_param(const struct rg_request *req, const char *name);
@@ -456,6 +479,12 @@ int rg_stream_begin(struct rg_request *req, int status, const char *type,
 		    int64_t length);
 int rg_stream_write(struct rg_request *req, const void *data, size_t n);
 int rg_stream_end(struct rg_request *req);
+
+/* Closes the connection once this request is done. Before the response,
+ * the response says "Connection: close"; after rg_stream_begin, the body
+ * ends where it is, so the client sees it cut short, never complete (a
+ * handler that fails midway through a stream). */
+void rg_close_connection(struct rg_request *req);
 
 /* Streams `length` bytes of the open file `fd` from `offset` as (part of)
  * the body begun with rg_stream_begin, without copying them through user
@@ -532,6 +561,15 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms);
 long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms);
 long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms);
 void rg_sock_close(int sock);
+
+/* Waits until the caller's own non-blocking fd (a socket, a pipe) is ready
+ * for `events`, POLLIN or POLLOUT (one direction), after a read or write
+ * on it failed with EAGAIN. Returns the poll(2) events seen (> 0; POLLERR
+ * or POLLHUP mean the next call reports the error), -ETIMEDOUT after
+ * `timeout_ms` (0 = none), -EINVAL, -EPERM, -ECANCELED. The fd stays the
+ * caller's: nothing of it is kept once this returns, close it with
+ * close(2). */
+int rg_fd_wait(int fd, short events, uint32_t timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Statistics: what the worker's memory is doing, and its traffic.
@@ -612,6 +650,9 @@ struct rg_config {
 	const char *name;	     /* the file's path, or "(embedded)" */
 	char *strings; /* owns every string above and server.host when they
 			  came from the file */
+	struct rg_config_entry *entries; /* the program tables' keys as
+					    read (rg_config_get); owned */
+	unsigned nentries;
 };
 
 #define RG_MAX_WORKERS 1024
@@ -636,15 +677,30 @@ struct rg_config_value {
 };
 
 /* A table a program reads itself (the Python front's [python]), the way
- * each module of lwan reads its section: key() gets each of its keys, and
- * returns 0, or -EINVAL with the reason in err (the reader puts
- * "file:line: " before it). An unknown key should be an error. */
+ * each module of lwan reads its section: key() checks each of its keys as
+ * the file is read, and returns 0, or -EINVAL with the reason in err (the
+ * reader puts "file:line: " before it); an unknown key should be an
+ * error. What it accepts is kept in the rg_config (rg_config_get), so a
+ * worker reads the values of the configuration it runs, a reload's
+ * included. A key given twice is refused by the reader. */
 struct rg_config_table {
-	const char *name;
+	const char *name; /* kept as given: must outlive the rg_config */
 	int (*key)(void *arg, const char *key, const struct rg_config_value *v,
-		   char *err, size_t err_len);
+		   char *err, size_t err_len); /* NULL: every key is taken */
 	void *arg;
 };
+
+/* A key of a program's table, as kept by the reader. */
+struct rg_config_entry {
+	const char *table; /* the rg_config_table's name */
+	char key[64];
+	struct rg_config_value value;
+};
+
+/* The value of `key` in the program's table `table`, or NULL when the
+ * file does not give it. Lives as long as `c`. */
+const struct rg_config_value *rg_config_get(const struct rg_config *c,
+					    const char *table, const char *key);
 
 /* Where a configuration comes from and what a command line changes in it,
  * every time it is read (at start and at each reload). */
@@ -715,6 +771,11 @@ struct rg_worker {
 
 /* The program's part of each worker process. */
 struct rg_worker_ops {
+	/* Before the server is created (NULL: nothing): changes what it is
+	 * made with, the configuration's server settings already in
+	 * `server` (a front's runner and blocking hook, its own limits). */
+	void (*configure)(struct rg_server_config *server,
+			  const struct rg_config *c, void *arg);
 	/* Adds the routes (and whatever they need) to the worker's server,
 	 * created from the configuration: 0, or -errno to stop the worker. */
 	int (*setup)(struct rg_server *server, const struct rg_config *c,

@@ -450,11 +450,37 @@ static int on_pair(struct rg__toml *t, void *arg, const char *name, size_t n,
 				     name, x->name);
 	memcpy(key, name, n);
 	key[n] = '\0';
+	struct rg_config *c = ps->c;
+	for (unsigned i = 0; i < c->nentries; i++)
+		if (c->entries[i].table == x->name &&
+		    !strcmp(c->entries[i].key, key))
+			return rg__toml_fail(
+			    t, "duplicate key '%s' (first on line %u)", key,
+			    c->entries[i].value.line);
 	char why[256] = "";
-	int r = x->key(x->arg, key, v, why, sizeof(why));
+	int r = x->key ? x->key(x->arg, key, v, why, sizeof(why)) : 0;
 	if (r < 0)
 		return rg__toml_fail(t, "%s", why[0] ? why : strerror(-r));
+	struct rg_config_entry *e =
+	    realloc(c->entries, (c->nentries + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	c->entries = e;
+	e = &e[c->nentries++];
+	e->table = x->name;
+	memcpy(e->key, key, n + 1);
+	e->value = *v;
 	return 0;
+}
+
+const struct rg_config_value *rg_config_get(const struct rg_config *c,
+					    const char *table, const char *key)
+{
+	for (unsigned i = 0; i < c->nentries; i++)
+		if (!strcmp(c->entries[i].table, table) &&
+		    !strcmp(c->entries[i].key, key))
+			return &c->entries[i].value;
+	return NULL;
 }
 
 void rg__config_init(struct rg_config *c)
@@ -474,6 +500,7 @@ void rg__config_init(struct rg_config *c)
 void rg_config_free(struct rg_config *c)
 {
 	free(c->strings);
+	free(c->entries);
 	rg__config_init(c);
 }
 
@@ -506,6 +533,7 @@ int rg__config_parse(struct rg_config *c, const char *name, const char *text,
 		free(t.buf);
 	}
 	if (r) {
+		free(c->entries);
 		rg__config_init(c);
 		return r;
 	}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -555,7 +556,7 @@ int rg__conn_wait_writable(struct rg__conn *c)
 		return -ECONNRESET;
 	if (!c->req || !c->req->coro_ok || c->tx.kind != RG__IO_NONE)
 		return -EINVAL;
-	if (rg__io_poll_out(c->w->io, &c->tx, c->fd, on_writable) < 0) {
+	if (rg__io_poll(c->w->io, &c->tx, c->fd, POLLOUT, on_writable) < 0) {
 		rg__conn_close(c);
 		return -ECONNRESET;
 	}
@@ -627,19 +628,25 @@ static void on_timer(struct rg__timer *t)
 	}
 }
 
-/* The client's address, once per connection (getpeername), for the access
- * log. */
-static void conn_peer(struct rg__conn *c)
+void rg__conn_peer(struct rg__conn *c)
 {
+	if (c->flags & RG__C_PEER)
+		return;
+	c->flags |= RG__C_PEER;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
-		return; /* logged as "-" */
+		return; /* not known: logged as "-" */
 	if (ss.ss_family == AF_INET) {
-		memcpy(c->peer, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		memcpy(c->peer, &in->sin_addr, 4);
+		c->peer_port = ntohs(in->sin_port);
 		c->peer_af = AF_INET;
 	} else if (ss.ss_family == AF_INET6) {
-		memcpy(c->peer, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)&ss;
+		memcpy(c->peer, &in6->sin6_addr, 16);
+		c->peer_port = ntohs(in6->sin6_port);
 		c->peer_af = AF_INET6;
 	} else if (ss.ss_family == AF_UNIX) {
 		c->peer_af = AF_UNIX;
@@ -677,7 +684,7 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 	c->fd = fd;
 	c->timer.fire = on_timer;
 	if (w->alog)
-		conn_peer(c);
+		rg__conn_peer(c);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (rg__io_recv(w->io, &c->rx, fd, on_recv) < 0) {

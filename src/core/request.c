@@ -3,6 +3,7 @@
 #include "core/server.h"
 #include "http/pct.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -82,6 +83,46 @@ struct rg_str rg_path(const struct rg_request *req)
 struct rg_str rg_query(const struct rg_request *req)
 {
 	return req->head.query;
+}
+
+struct rg_str rg_target(const struct rg_request *req)
+{
+	return req->head.target;
+}
+
+int rg_version_minor(const struct rg_request *req)
+{
+	return req->head.version_minor;
+}
+
+int rg_path_decoded(struct rg_request *req, struct rg_str *out)
+{
+	struct rg_str p = req->head.path;
+	if (!memchr(p.ptr, '%', p.len)) {
+		*out = p;
+		return 0;
+	}
+	char *d = rg_arena_alloc(req->arena, p.len + 1);
+	if (!d)
+		return -ENOMEM;
+	long n = rg__pct_decode(p.ptr, p.len, d, RG__PCT_STRICT);
+	if (n < 0)
+		return (int)n;
+	*out = (struct rg_str){d, (size_t)n};
+	return 0;
+}
+
+int rg_remote_addr(struct rg_request *req, char *buf, size_t cap,
+		   uint16_t *port)
+{
+	struct rg__conn *c = req->conn;
+	rg__conn_peer(c);
+	if (c->peer_af != AF_INET && c->peer_af != AF_INET6)
+		return c->peer_af ? -EAFNOSUPPORT : -ENOTCONN;
+	if (!inet_ntop(c->peer_af, c->peer, buf, (socklen_t)cap))
+		return -errno;
+	*port = c->peer_port;
+	return 0;
 }
 
 struct rg_str rg_param(const struct rg_request *req, const char *name)
@@ -347,6 +388,13 @@ int rg_stream_write(struct rg_request *req, const void *data, size_t n)
 	if (req->resp_left >= 0)
 		req->resp_left -= (int64_t)n;
 	return 0;
+}
+
+void rg_close_connection(struct rg_request *req)
+{
+	req->conn->flags |= RG__C_LAST;
+	if (req->resp == RG__RESP_STREAM)
+		req->resp = RG__RESP_DONE; /* no last chunk: cut short */
 }
 
 int rg_stream_end(struct rg_request *req)

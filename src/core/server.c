@@ -392,6 +392,8 @@ static int worker_init(struct rg_server *s)
 	    .max_fds = c->max_connections + 1024,
 	    .woke = worker_tick,
 	    .woke_arg = w,
+	    .blocking = c->blocking,
+	    .blocking_arg = c->blocking_arg,
 	    .why = why,
 	    .why_size = sizeof(why),
 	};

@@ -70,6 +70,7 @@ enum {
 	RG__C_HANDLER = 0x40,  /* a request's handler is suspended */
 	RG__C_TIMEDOUT = 0x80, /* a timeout closed it */
 	RG__C_SERVED = 0x100,  /* a response was completed on it */
+	RG__C_PEER = 0x200,    /* peer_* hold the client's address */
 };
 
 struct rg__conn {
@@ -86,10 +87,12 @@ struct rg__conn {
 	struct rg__conn *prev, *next; /* the worker's live connections */
 	int fd;
 	uint16_t flags;
-	/* The client's address for the access log (access_log.c): family
-	 * (AF_INET/AF_INET6; 0 = not known) and bytes, taken once at accept
-	 * and only when the log is on. */
+	/* The client's address (rg__conn_peer): family (AF_INET/AF_INET6/
+	 * AF_UNIX; 0 = not known), bytes and port, asked once per
+	 * connection: at accept when the access log is on, else when a
+	 * handler first wants it. */
 	uint8_t peer_af;
+	uint16_t peer_port;
 	uint8_t peer[16];
 };
 _Static_assert(sizeof(struct rg__conn) <= 256,
@@ -223,6 +226,8 @@ struct rg_server {
 };
 
 /* conn.c */
+/* Fills c->peer_* once per connection (RG__C_PEER). */
+void rg__conn_peer(struct rg__conn *c);
 void rg__conn_accept(struct rg__worker *w, int fd);
 void rg__conn_flush_all(struct rg__worker *w);
 void rg__conn_close(struct rg__conn *c);

@@ -1,14 +1,17 @@
 /* suspend.c: calls that suspend a handler and let the worker serve others
- * meanwhile: rg_sleep and the small socket API for calling other servers.
- * Each waits on an io operation and a timer kept in the request (never on
- * the handler's stack: a runner's tasks may share one, as greenlets do),
- * and can be cut short when a stopping worker runs out of time. */
+ * meanwhile: rg_sleep, the small socket API for calling other servers, and
+ * rg_fd_wait, on which a front drives sockets of its own (the Python
+ * front's cooperative socket). Each waits on an io operation and a timer
+ * kept in the request (never on the handler's stack: a runner's tasks may
+ * share one, as greenlets do), and can be cut short when a stopping worker
+ * runs out of time. */
 #include "core/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -154,4 +157,15 @@ void rg_sock_close(int sock)
 			     sock); /* forgets its state too */
 	else
 		close(sock);
+}
+
+int rg_fd_wait(int fd, short events, uint32_t timeout_ms)
+{
+	if (events != POLLIN && events != POLLOUT)
+		return -EINVAL;
+	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
+	if (!wt)
+		return -EPERM;
+	return waiter_wait(
+	    wt, rg__io_poll(wt->w->io, &wt->op, fd, events, on_done));
 }

@@ -26,6 +26,8 @@ struct rg__io {
 	int sock_flags;
 	void (*woke)(void *arg);
 	void *woke_arg;
+	void (*blocking)(void *arg, bool blocked);
+	void *blocking_arg;
 };
 
 /* After a wait that may have blocked, before running its callbacks. */
@@ -33,6 +35,15 @@ static inline void rg__io_woke(struct rg__io *io)
 {
 	if (io->woke)
 		io->woke(io->woke_arg);
+}
+
+/* Around a wait in the kernel: `blocked` true before, false after. Only
+ * a wait that may block (timeout_ms != 0) is announced. */
+static inline void rg__io_blocking(struct rg__io *io, int timeout_ms,
+				   bool blocked)
+{
+	if (io->blocking && timeout_ms)
+		io->blocking(io->blocking_arg, blocked);
 }
 
 /* Op flags shared by the backends. */

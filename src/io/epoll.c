@@ -20,6 +20,7 @@
 struct rg__epfd {
 	struct rg__io_op *rd, *wr;
 	uint8_t registered, readable, writable;
+	uint8_t polled; /* registered by a poll: forgotten when it ends */
 };
 
 struct rg__epoll {
@@ -80,6 +81,13 @@ static void finish(struct rg__epoll *ep, struct rg__io_op *op, int res)
 			e->rd = NULL;
 		if (e->wr == op)
 			e->wr = NULL;
+		/* An fd only polled belongs to its caller, who may close it
+		 * the moment the poll ends: out of the set now, so that a new
+		 * fd of the same number is registered afresh. */
+		if (e->polled && !e->rd && !e->wr) {
+			epoll_ctl(ep->epfd, EPOLL_CTL_DEL, op->fd, NULL);
+			*e = (struct rg__epfd){0};
+		}
 	}
 	int kind = op->kind;
 	op->kind = RG__IO_NONE;
@@ -192,15 +200,18 @@ static void do_connect(struct rg__epoll *ep, struct rg__io_op *op)
 	finish(ep, op, -err);
 }
 
-/* The socket's readiness flag may be stale (the caller's own write just
- * met EAGAIN, out of our sight): ask the kernel, and when it is not
- * writable wait for the next edge. */
-static void do_poll_out(struct rg__epoll *ep, struct rg__io_op *op)
+/* The fd's readiness flag may be stale (the caller's own read or write
+ * just met EAGAIN, out of our sight): ask the kernel, and when it is not
+ * ready wait for the next edge. */
+static void do_poll(struct rg__epoll *ep, struct rg__io_op *op)
 {
-	struct pollfd p = {.fd = op->fd, .events = POLLOUT};
+	struct pollfd p = {.fd = op->fd, .events = (short)op->len};
 	int n = poll(&p, 1, 0);
 	if (n == 0 || (n < 0 && errno == EINTR)) {
-		ep->fds[op->fd].writable = 0;
+		if (op->len == POLLIN)
+			ep->fds[op->fd].readable = 0;
+		else
+			ep->fds[op->fd].writable = 0;
 		return;
 	}
 	finish(ep, op, n < 0 ? -errno : p.revents);
@@ -257,9 +268,9 @@ static void progress(struct rg__epoll *ep, struct rg__io_op *op)
 		if (e->writable)
 			do_connect(ep, op);
 		break;
-	case RG__IO_POLL_OUT:
-		if (e->writable)
-			do_poll_out(ep, op);
+	case RG__IO_POLL:
+		if (op->len == POLLIN ? e->readable : e->writable)
+			do_poll(ep, op);
 		break;
 	}
 }
@@ -279,11 +290,14 @@ static int epoll_start(struct rg__io *io, struct rg__io_op *op)
 		};
 		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, op->fd, &ev) < 0)
 			return -errno;
-		*e = (struct rg__epfd){
-		    .registered = 1, .readable = 1, .writable = 1};
+		*e = (struct rg__epfd){.registered = 1,
+				       .readable = 1,
+				       .writable = 1,
+				       .polled = op->kind == RG__IO_POLL};
 	}
 	bool reads = op->kind == RG__IO_ACCEPT || op->kind == RG__IO_RECV ||
-		     op->kind == RG__IO_READ;
+		     op->kind == RG__IO_READ ||
+		     (op->kind == RG__IO_POLL && op->len == POLLIN);
 	struct rg__io_op **dir = reads ? &e->rd : &e->wr;
 	if (*dir)
 		return -EBUSY;
@@ -379,8 +393,10 @@ static int epoll_wait_(struct rg__io *io, int timeout_ms)
 	struct rg__epoll *ep = to_epoll(io);
 	int ran = run_todo(ep);
 	struct epoll_event events[RG__EPOLL_BATCH];
-	int n = epoll_wait(ep->epfd, events, RG__EPOLL_BATCH,
-			   ep->todo || ran ? 0 : timeout_ms);
+	timeout_ms = ep->todo || ran ? 0 : timeout_ms;
+	rg__io_blocking(io, timeout_ms, true);
+	int n = epoll_wait(ep->epfd, events, RG__EPOLL_BATCH, timeout_ms);
+	rg__io_blocking(io, timeout_ms, false);
 	if (n < 0)
 		return errno == EINTR ? ran : -errno;
 	if (n)
@@ -423,6 +439,8 @@ static struct rg__io *epoll_create_(const struct rg__io_config *cfg)
 				   .buf_size = cfg->buffer_size,
 				   .woke = cfg->woke,
 				   .woke_arg = cfg->woke_arg,
+				   .blocking = cfg->blocking,
+				   .blocking_arg = cfg->blocking_arg,
 				   .sock_flags = SOCK_NONBLOCK};
 	ep->todo_tail = &ep->todo;
 	ep->epfd = epoll_create1(EPOLL_CLOEXEC);

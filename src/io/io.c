@@ -3,6 +3,7 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 
 struct rg__io *rg__io_create(const struct rg__io_config *config)
@@ -95,11 +96,14 @@ int rg__io_connect(struct rg__io *io, struct rg__io_op *op, int fd,
 	return start(io, op, RG__IO_CONNECT, fd);
 }
 
-int rg__io_poll_out(struct rg__io *io, struct rg__io_op *op, int fd,
-		    rg__io_done_fn *done)
+int rg__io_poll(struct rg__io *io, struct rg__io_op *op, int fd, short events,
+		rg__io_done_fn *done)
 {
+	if (events != POLLIN && events != POLLOUT)
+		return -EINVAL;
 	op->done = done;
-	return start(io, op, RG__IO_POLL_OUT, fd);
+	op->len = (uint32_t)events;
+	return start(io, op, RG__IO_POLL, fd);
 }
 
 int rg__io_write(struct rg__io *io, struct rg__io_op *op, int fd,

@@ -36,7 +36,8 @@ enum rg__io_kind {
 	RG__IO_READ,	 /* one read into the caller's buffer */
 	RG__IO_SEND,	 /* completes when every byte is sent, or on error */
 	RG__IO_CONNECT,	 /* one connect */
-	RG__IO_POLL_OUT, /* once, when the socket can take more bytes */
+	RG__IO_POLL,	 /* once, when the fd is ready (op->len: POLLIN
+			    or POLLOUT) */
 	RG__IO_WRITE,	 /* every byte to a regular file, at its end */
 };
 
@@ -70,6 +71,11 @@ struct rg__io_config {
 	 * clock is stale by however long the wait blocked. May be NULL. */
 	void (*woke)(void *arg);
 	void *woke_arg;
+	/* Called with true before a wait that may block in the kernel and
+	 * with false when it returns, before its callbacks run (a front
+	 * holding a lock while it runs releases it there). May be NULL. */
+	void (*blocking)(void *arg, bool blocked);
+	void *blocking_arg;
 	/* Where rg__io_create says why io_uring was not used when it was
 	 * tried and failed ("no multishot receive (Linux 6.0): Invalid
 	 * argument"); left "" otherwise. May be NULL. */
@@ -92,7 +98,7 @@ const char *rg__io_backend_name(const struct rg__io *io);
 /* Flags for socket(2) of sockets this backend drives: SOCK_NONBLOCK on
  * both (io_uring's socket operations poll for themselves either way, and
  * a non-blocking socket lets a caller try sendfile(2) and fall back to
- * rg__io_poll_out). Accepted sockets get it too. */
+ * rg__io_poll). Accepted sockets get it too. */
 int rg__io_socket_flags(const struct rg__io *io);
 
 /* Starting an operation: 0, or -errno if it could not be queued (the
@@ -110,11 +116,14 @@ int rg__io_connect(struct rg__io *io, struct rg__io_op *op, int fd,
 		   const struct sockaddr *addr, socklen_t addrlen,
 		   rg__io_done_fn *done);
 
-/* Completes once `fd` is writable: res > 0 (the poll(2) events: POLLOUT,
- * or POLLERR/POLLHUP, which the next write reports), or -errno. Meant for
- * a caller whose write on a non-blocking socket just failed with EAGAIN. */
-int rg__io_poll_out(struct rg__io *io, struct rg__io_op *op, int fd,
-		    rg__io_done_fn *done);
+/* Completes once `fd` is ready for `events` (POLLIN or POLLOUT, one
+ * direction): res > 0 (the poll(2) events, or POLLERR/POLLHUP, which the
+ * next read or write reports), or -errno. Meant for a caller whose read or
+ * write on a non-blocking socket just failed with EAGAIN. The fd needs no
+ * other operation: one only polled is forgotten by the backend when its
+ * poll ends, so the caller may close it with close(2). */
+int rg__io_poll(struct rg__io *io, struct rg__io_op *op, int fd, short events,
+		rg__io_done_fn *done);
 /* Writes buf[0, len) to a regular file opened with O_APPEND, at its end
  * (a short write is continued): res == len, or -errno. epoll cannot poll
  * a regular file, so that backend writes synchronously in the call and

@@ -86,8 +86,8 @@ static int arm(struct rg__uring *u, struct rg__io_op *op)
 	case RG__IO_CONNECT:
 		io_uring_prep_connect(sqe, op->fd, op->addr, op->len);
 		break;
-	case RG__IO_POLL_OUT:
-		io_uring_prep_poll_add(sqe, op->fd, POLLOUT);
+	case RG__IO_POLL:
+		io_uring_prep_poll_add(sqe, op->fd, op->len);
 		break;
 	case RG__IO_WRITE:
 		io_uring_prep_write(sqe, op->fd, op->out + op->off,
@@ -307,8 +307,10 @@ static int uring_wait(struct rg__io *io, int timeout_ms)
 		tsp = &ts;
 	}
 	struct io_uring_cqe *cqe;
+	rg__io_blocking(io, timeout_ms, true);
 	int ret =
 	    io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
+	rg__io_blocking(io, timeout_ms, false);
 	/* -EBUSY: the kernel holds completions it could not post (CQ
 	 * overflow) and took no new work. Not an error of the loop: reaping
 	 * the CQ below makes room, and the SQEs it refused stay queued for
@@ -522,6 +524,8 @@ static struct rg__io *uring_create(const struct rg__io_config *cfg)
 				  .buf_size = cfg->buffer_size,
 				  .woke = cfg->woke,
 				  .woke_arg = cfg->woke_arg,
+				  .blocking = cfg->blocking,
+				  .blocking_arg = cfg->blocking_arg,
 				  .sock_flags = SOCK_NONBLOCK};
 	u->lent = -1;
 	unsigned entries = cfg->entries ? cfg->entries : 256;

@@ -80,6 +80,8 @@ int rg_worker_serve(const struct rg_worker *w, const struct rg_worker_ops *ops)
 	config.stats_slot = w->slot;
 	config.ready = on_ready;
 	config.ready_arg = (void *)w;
+	if (ops->configure)
+		ops->configure(&config, c, ops->arg);
 
 	struct rg_server *server = rg_server_create(&config);
 	if (!server) {

@@ -466,7 +466,28 @@ static void test_program_table(void **state)
 	/* The strings live as long as the configuration. */
 	assert_string_equal(p.app, "my\xc3\xa9"
 				   "app:app");
+	/* What the table took is kept in the configuration, for a worker. */
+	const struct rg_config_value *v = rg_config_get(&c, "python", "app");
+	assert_non_null(v);
+	assert_ptr_equal(v->string, p.app);
+	assert_int_equal(v->line, 4);
+	v = rg_config_get(&c, "python", "gc_threshold");
+	assert_non_null(v);
+	assert_int_equal(v->nitems, 2);
+	assert_string_equal(v->items[1], "10");
+	assert_null(rg_config_get(&c, "python", "patch"));
+	assert_null(rg_config_get(&c, "server", "backlog"));
 	rg_config_free(&c);
+	assert_null(rg_config_get(&c, "python", "app"));
+
+	/* A key given twice, even one the table accepts. */
+	text = "[python]\npreload = true\npreload = false\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
+					  tables, 1, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err,
+			    "t.toml:3: duplicate key 'preload' (first on line "
+			    "2)");
 
 	/* The table's own error, with the reader's prefix. */
 	text = "[python]\napp = \"a:b\"\nworkers = 3\n";

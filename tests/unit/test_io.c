@@ -374,7 +374,7 @@ static void poll_out(void **state)
 
 	/* Writable at once: reported from the wait, not from the call. */
 	got = 0;
-	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	assert_int_equal(rg__io_poll(env->io, &op, srv, POLLOUT, on_done), 0);
 	assert_int_equal(got, 0);
 	spin_until(env, &got);
 	assert_true(got_res > 0 && (got_res & POLLOUT));
@@ -385,7 +385,7 @@ static void poll_out(void **state)
 	setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	size_t sent = fill(srv);
 	got = 0;
-	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	assert_int_equal(rg__io_poll(env->io, &op, srv, POLLOUT, on_done), 0);
 	for (int i = 0; i < 10; i++)
 		rg__io_wait(env->io, 5);
 	assert_int_equal(got, 0);
@@ -409,7 +409,7 @@ static void poll_out(void **state)
 		;
 	fill(srv);
 	got = 0;
-	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	assert_int_equal(rg__io_poll(env->io, &op, srv, POLLOUT, on_done), 0);
 	rg__io_wait(env->io, 0);
 	rg__io_cancel(env->io, &op);
 	spin_until(env, &got);
@@ -417,7 +417,7 @@ static void poll_out(void **state)
 
 	/* Closing the socket ends a waiting poll. */
 	got = 0;
-	assert_int_equal(rg__io_poll_out(env->io, &op, srv, on_done), 0);
+	assert_int_equal(rg__io_poll(env->io, &op, srv, POLLOUT, on_done), 0);
 	rg__io_wait(env->io, 0);
 	rg__io_close(env->io, srv);
 	spin_until(env, &got);
