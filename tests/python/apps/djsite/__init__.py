@@ -1,0 +1,1 @@
+"""djsite: the Django project of tests/python/test_frameworks.py."""

@@ -1,0 +1,237 @@
+"""The Python front's operations, black-box: the command line (-t, usage
+errors, MODULE:CALLABLE forms), the [python] table, the library's master
+and its signals (TERM graceful, QUIT, HUP re-importing the application,
+USR1 reopening the logs), --preload with gc.freeze, gc_threshold, several
+workers, the greenlet cap, /stats and the access log."""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import rgtest
+
+ENV = dict(os.environ,
+           PYTHONPATH=rgtest.APPS + ":" + os.environ.get("PYTHONPATH", ""))
+
+
+def run_cli(*args, config=None):
+    """python3 -m ringlet ARGS, expected to exit by itself."""
+    cmd = [rgtest.PYTHON, "-m", "ringlet"] + list(args)
+    if config is not None:
+        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        path = os.path.join(d, "ringlet.toml")
+        with open(path, "w") as f:
+            f.write(config)
+        cmd[3:3] = ["-c", path]
+    return subprocess.run(cmd, cwd=rgtest.APPS, env=ENV, capture_output=True,
+                          text=True, timeout=60)
+
+
+def get(srv, path="/"):
+    st, r, body = srv.request("GET", path)
+    return st, json.loads(body) if st == 200 else body
+
+
+class CommandLine(unittest.TestCase):
+    def test_check_ok(self):
+        r = run_cli("-t", "opsapp:app")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration (embedded) is ok, opsapp:app loads",
+                      r.stderr)
+
+    def test_check_application_forms(self):
+        for spec in ("opsapp", "opsapp:app", "opsapp:factory()"):
+            r = run_cli("-t", spec)
+            self.assertEqual(r.returncode, 0, (spec, r.stderr))
+        for spec, why in (("opsapp:nothing", "AttributeError"),
+                          ("opsapp:broken_by_design", "not callable"),
+                          ("no_such_module:app", "ModuleNotFoundError"),
+                          ("broken_import:app", "broken on purpose")):
+            r = run_cli("-t", spec)
+            self.assertEqual(r.returncode, 1, spec)
+            self.assertIn(why, r.stderr)
+
+    def test_usage_errors(self):
+        for args in (["-p", "70000", "opsapp:app"], ["-w", "0", "opsapp:app"],
+                     ["--io", "kqueue", "opsapp:app"], ["--bogus"], []):
+            r = run_cli(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+
+    def test_python_table(self):
+        r = run_cli("-t", config='[python]\napp = "opsapp:app"\n'
+                    'gc_threshold = ["500", "5"]\nmax_greenlets = 10\n'
+                    'preload = true\nstats_path = ""\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bad = {
+            '[python]\nworkers = 3\n': ":2: unknown key 'workers' in "
+                                        "[python]",
+            '[python]\nmax_greenlets = 0\n': ":2: max_greenlets must be "
+                                             "between",
+            '[python]\npreload = "yes"\n': ":2: preload must be a boolean",
+            '[python]\ngc_threshold = ["a"]\n': ":2: gc_threshold: 'a'",
+            '[python]\nstats_path = "stats"\n': ":2: stats_path must start",
+            '[python]\napp = "a:b"\napp = "c:d"\n': ":3: duplicate key 'app'",
+        }
+        for text, message in bad.items():
+            r = run_cli("-t", "opsapp:app", config=text)
+            self.assertEqual(r.returncode, 1, text)
+            self.assertIn(message, r.stderr, text)
+
+    def test_no_application(self):
+        r = run_cli("-t")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no application", r.stderr)
+
+    def test_worker_that_cannot_import(self):
+        srv = rgtest.Server("broken_import:app", wait=False)
+        try:
+            srv.proc.wait(30)
+        finally:
+            srv.stop()
+        self.assertEqual(srv.proc.returncode, 1)
+        self.assertIn("broken on purpose", srv.text())
+
+
+class Master(unittest.TestCase):
+    def test_preload_and_gc(self):
+        cfg = '[python]\ngc_threshold = ["500", "5", "4"]\n'
+        srv = rgtest.Server("opsapp:app", "--preload", config=cfg)
+        try:
+            st, v = get(srv)
+            self.assertEqual(v["imported_by"], v["ppid"])  # the master
+            self.assertNotEqual(v["imported_by"], v["pid"])
+            self.assertGreater(v["gc_frozen"], 0)
+            self.assertEqual(v["gc_threshold"], [500, 5, 4])
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        srv = rgtest.Server("opsapp:app")
+        try:
+            st, v = get(srv)
+            self.assertEqual(v["imported_by"], v["pid"])  # the worker
+            self.assertEqual(v["gc_frozen"], 0)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_hup_imports_afresh(self):
+        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        vf = os.path.join(d, "version")
+        with open(vf, "w") as f:
+            f.write("one")
+        srv = rgtest.Server("opsapp:app",
+                            env={"RG_TEST_VERSION_FILE": vf})
+        try:
+            st, v = get(srv)
+            self.assertEqual(v["version"], "one")
+            old = v["pid"]
+            with open(vf, "w") as f:
+                f.write("two")
+            srv.kill(signal.SIGHUP)
+            self.assertTrue(srv.wait_log("reloaded"), srv.text())
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                st, v = get(srv)
+                if v["version"] == "two":
+                    break
+                time.sleep(0.05)
+            self.assertEqual(v["version"], "two")
+            self.assertNotEqual(v["pid"], old)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_term_lets_requests_finish(self):
+        srv = rgtest.Server("opsapp:app")
+        out = []
+        t = threading.Thread(target=lambda: out.append(
+            srv.request("GET", "/sleep?0.5")[0]))
+        t.start()
+        time.sleep(0.2)
+        status = srv.stop(signal.SIGTERM)
+        t.join()
+        self.assertEqual(out, [200])
+        self.assertEqual(status, 0)
+
+    def test_quit_stops_at_once(self):
+        srv = rgtest.Server("opsapp:app")
+        start = time.monotonic()
+        self.assertEqual(srv.stop(signal.SIGQUIT), 0)
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_usr1_reopens_the_logs(self):
+        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        log, alog = os.path.join(d, "err.log"), os.path.join(d, "acc.log")
+        cfg = '[log]\nerror_log = "%s"\naccess_log = "%s"\n' % (log, alog)
+        srv = rgtest.Server("opsapp:app", config=cfg)
+        try:
+            self.assertEqual(get(srv, "/a")[0], 200)
+            os.rename(alog, alog + ".1")
+            os.rename(log, log + ".1")
+            srv.kill(signal.SIGUSR1)
+            end = time.monotonic() + 10
+            while not os.path.exists(alog) and time.monotonic() < end:
+                get(srv, "/b")
+                time.sleep(0.05)
+            get(srv, "/c")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        with open(alog + ".1") as f:
+            first = f.read()
+        self.assertRegex(first, r'127\.0\.0\.1 - - \[.*\] "GET /a HTTP/1.1" '
+                         r'200 \d+')
+        with open(alog) as f:
+            self.assertIn('"GET /c HTTP/1.1" 200', f.read())
+        self.assertTrue(os.path.exists(log))
+
+    def test_several_workers(self):
+        srv = rgtest.Server("opsapp:app", workers=2)
+        try:
+            pids = set()
+            end = time.monotonic() + 10
+            while len(pids) < 2 and time.monotonic() < end:
+                pids.add(get(srv)[1]["pid"])
+            self.assertEqual(len(pids), 2)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_greenlet_cap(self):
+        srv = rgtest.Server("opsapp:app",
+                            config="[python]\nmax_greenlets = 2\n")
+        try:
+            out = []
+            ts = [threading.Thread(target=lambda: out.append(
+                srv.request("GET", "/sleep?0.5")[0])) for _ in range(3)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            self.assertEqual(sorted(out), [200, 200, 503])
+            self.assertEqual(get(srv)[0], 200)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_stats(self):
+        srv = rgtest.Server("opsapp:app")
+        try:
+            for _ in range(5):
+                get(srv)
+            st, r, body = srv.request("GET", "/stats")
+            self.assertEqual(st, 200)
+            s = json.loads(body)
+            self.assertIn("memory", json.dumps(s))
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        srv = rgtest.Server("opsapp:app",
+                            config='[python]\nstats_path = ""\n')
+        try:
+            st, v = get(srv, "/stats")
+            self.assertEqual(v["path"], "/stats")  # the application's
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
