@@ -24,6 +24,7 @@ struct start_response {
 	bool sent;	   /* the head is out: exc_info re-raises */
 	bool close;	   /* the application said Connection: close */
 	bool gone;	   /* a write failed: the client is gone */
+	bool head;	   /* a HEAD request */
 };
 
 /* ------------------------------------------------------------------------
@@ -294,11 +295,15 @@ static PyObject *sr_write(PyObject *self, PyObject *data)
 	Py_RETURN_NONE;
 }
 
-/* The whole body in one piece: one copy into the output buffer. */
+/* The whole body in one piece: one copy into the output buffer. An
+ * empty body of a HEAD request says nothing of GET's length (frameworks
+ * send none to HEAD): no Content-Length: 0 then. */
 static int respond_whole(struct start_response *sr, const char *p, size_t n)
 {
 	if (sr->length >= 0 || sr->sent)
 		return write_body(sr, p, n);
+	if (!n && sr->head)
+		return begin(sr, RG_LENGTH_UNKNOWN);
 	if (add_headers(sr) < 0 ||
 	    rg_respond(sr->req, sr->status, NULL, p, n) < 0) {
 		sr->gone = true;
@@ -342,7 +347,8 @@ static int send_sequence(struct start_response *sr, PyObject *seq)
 			      (size_t)PyBytes_GET_SIZE(items[0]));
 		return 0;
 	}
-	if (!sr->sent && begin(sr, total) < 0)
+	if (!sr->sent && begin(sr, !total && sr->head ? RG_LENGTH_UNKNOWN
+						       : total) < 0)
 		return 0;
 	for (Py_ssize_t i = 0; i < count; i++)
 		if (write_body(sr, PyBytes_AS_STRING(items[i]),
@@ -656,6 +662,8 @@ void rg_py_wsgi_handler(struct rg_request *req, void *data)
 	sr->length = -1;
 	sr->written = 0;
 	sr->sent = sr->close = sr->gone = false;
+	struct rg_str m = rg_method(req);
+	sr->head = m.len == 4 && !memcmp(m.ptr, "HEAD", 4);
 	PyObject_GC_Track(sr);
 
 	result = PyObject_CallFunctionObjArgs(f->app, env, (PyObject *)sr,

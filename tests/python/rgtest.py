@@ -185,7 +185,8 @@ def for_each_backend(mixin, namespace, base=ServerTest):
     unavailable)."""
     for be in ["epoll", "io_uring"]:
         name = "%s_%s" % (mixin.__name__.lstrip("_"), be)
-        cls = type(name, (mixin, base), {"BACKEND": be})
+        cls = type(name, (mixin, base),
+                   {"BACKEND": be, "__module__": namespace["__name__"]})
         if be not in BACKENDS:
             cls = unittest.skip("io_uring is not available here")(cls)
         namespace[name] = cls

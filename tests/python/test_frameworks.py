@@ -2,11 +2,10 @@
 Falcon and a small Django project (tests/python/apps), each asked the same
 things over real sockets on both io backends: text, JSON, a urlencoded
 form with non-ASCII fields, a multipart upload checked by its digest, a
-streamed (chunked) response, the framework's own 404, and all of them one
-after another on one kept-alive connection."""
+streamed (chunked) response, HEAD, the framework's own 404, and all of
+them one after another on one kept-alive connection."""
 
 import hashlib
-import http.client
 import json
 import os
 import socket
@@ -193,6 +192,32 @@ class _Framework:
         self.assertRegex(line, r"^HTTP/1\.[01] 200 ")
         self.assertNotIn("transfer-encoding", headers)
         self.assertEqual(body, b"".join(STREAM))
+
+    def test_head_as_get(self):
+        """HEAD gets GET's head without the body (curl -I, link checkers):
+        a Content-Length, if any, is the one GET's body has (RFC 9110
+        8.6), whether the framework leaves the body out (Flask, Falcon)
+        or yields it for the server to drop (Django)."""
+        c = self.srv.conn()
+        try:
+            for path in ("/hello", "/stream"):
+                c.request("HEAD", path)
+                r = c.getresponse()
+                self.assertEqual(r.status, 200, path)
+                self.assertEqual(r.read(), b"", path)
+                head_type = r.getheader("Content-Type")
+                head_length = r.getheader("Content-Length")
+                c.request("GET", path)
+                r = c.getresponse()
+                body = r.read()
+                self.assertEqual(r.status, 200, path)
+                self.assertEqual(head_type, r.getheader("Content-Type"),
+                                 path)
+                if head_length is not None:
+                    self.assertEqual(int(head_length), len(body),
+                                     "HEAD %s: Content-Length" % path)
+        finally:
+            c.close()
 
     def test_not_found(self):
         status, r, body = self.srv.request("GET", "/no/such/path?x=1")

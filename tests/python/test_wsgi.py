@@ -270,6 +270,12 @@ class _PEP3333:
         raw = self.srv.raw(b"HEAD /gen HTTP/1.1\r\nHost: h\r\n"
                            b"Connection: close\r\n\r\n")
         self.assertTrue(raw.endswith(b"\r\n\r\n"), raw)
+        # Frameworks answer HEAD with an empty body and no length: that
+        # is not GET's length, so no "Content-Length: 0".
+        raw = self.srv.raw(b"HEAD /empty HTTP/1.1\r\nHost: h\r\n"
+                           b"Connection: close\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 200"), raw)
+        self.assertNotIn(b"Content-Length", raw)
 
     def test_status_codes_without_body(self):
         for s in ("204 No Content", "304 Not Modified"):

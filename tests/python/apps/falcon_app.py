@@ -20,6 +20,8 @@ class Hello:
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = "hello from falcon\n"
 
+    on_head = on_get
+
 
 class Json:
     def on_get(self, req, resp):
@@ -50,6 +52,8 @@ class Stream:
             yield from STREAM
         resp.content_type = "application/octet-stream"
         resp.stream = generate()
+
+    on_head = on_get
 
 
 app = falcon.App()

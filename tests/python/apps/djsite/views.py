@@ -5,19 +5,19 @@ import hashlib
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 # What /stream yields: ten chunks of 3 bytes to 256 KiB.
 STREAM = [b"%d:" % i + bytes([65 + i]) * (1 << (2 * i)) for i in range(10)]
 
 
-@require_GET
+@require_safe
 def hello(request):
     return HttpResponse("hello from django\n",
                         content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def json(request):
     return JsonResponse({"framework": "django", "ok": True,
                          "items": [1, 2, 3]})
@@ -39,7 +39,7 @@ def upload(request):
                          "fields": dict(request.POST.lists())})
 
 
-@require_GET
+@require_safe
 def stream(request):
     def generate():
         yield from STREAM
