@@ -318,6 +318,9 @@ struct rg_server_config {
 	 * rg_server_stats_json reports every slot. NULL = this worker only. */
 	struct rg_stats_board *stats_board;
 	unsigned stats_slot;
+	/* A program's own figures, published and reported with the
+	 * worker's (the Python front's "python" section). NULL = none. */
+	const struct rg_stats_extra *stats_extra;
 	/* Called once by rg_server_run when the loop is set up and about to
 	 * accept (a master waits for it before draining old workers; a
 	 * service can tell systemd). NULL = nothing. */
@@ -575,6 +578,21 @@ int rg_fd_wait(int fd, short events, uint32_t timeout_ms);
  * Statistics: what the worker's memory is doing, and its traffic.
  * ------------------------------------------------------------------------ */
 
+/* A section of figures a program adds to the statistics: its name in the
+ * JSON, the name of each figure, and read(), which fills their values
+ * whenever the worker publishes (about once a second, and for each
+ * /stats), on the loop. The whole server's value of a figure is the sum
+ * over the workers, or their maximum for those whose bit is set in
+ * `max_mask` (a longest pause, a high-water mark). */
+#define RG_STATS_EXTRA 16
+struct rg_stats_extra {
+	const char *section;
+	const char *names[RG_STATS_EXTRA]; /* NULL ends the list */
+	uint32_t max_mask;
+	void (*read)(void *arg, uint64_t values[RG_STATS_EXTRA]);
+	void *arg;
+};
+
 struct rg_server_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_active;
@@ -588,6 +606,7 @@ struct rg_server_stats {
 	struct rg_arena_stats arena;
 	struct rg_pool_stats connections, coroutines, arena_blocks;
 	struct rg_slab_stats slab;
+	uint64_t extra[RG_STATS_EXTRA]; /* rg_server_config.stats_extra's */
 };
 
 /* A shared-memory board where several worker processes publish their

@@ -101,7 +101,17 @@ struct rg_py_front {
 	PyObject *body_error; /* ringlet.BodyError */
 	PyObject *traceback;  /* traceback.format_exception */
 	unsigned long requests, app_errors;
+	/* The collector, as gc.callbacks reports it (stats.c). */
+	uint64_t gc_collections[3];
+	uint64_t gc_pause_ns, gc_longest_ns, gc_started_ns;
+	PyObject *gc_callback; /* registered while serving */
 };
+
+/* stats.c: the "python" section of /stats, and the gc.callbacks entry
+ * that times collections. */
+extern const struct rg_stats_extra rg_py_stats_template;
+int rg_py_stats_start(struct rg_py_front *f, PyObject *module);
+void rg_py_stats_stop(struct rg_py_front *f);
 
 /* The module's state, from the module or from one of its types. */
 struct rg_py_front *rg_py_front(PyObject *module);

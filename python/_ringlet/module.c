@@ -416,6 +416,7 @@ static PyObject *worker_get(PyObject *self, void *what)
 struct serve_ctx {
 	struct rg_py_front *f;
 	const char *stats_path;
+	struct rg_stats_extra stats;
 };
 
 static void serve_configure(struct rg_server_config *sc,
@@ -426,6 +427,7 @@ static void serve_configure(struct rg_server_config *sc,
 	sc->runner = &s->f->runner.ops;
 	sc->blocking = rg_py_blocking;
 	sc->blocking_arg = &s->f->runner;
+	sc->stats_extra = &s->stats;
 }
 
 static int serve_setup(struct rg_server *server, const struct rg_config *c,
@@ -474,13 +476,19 @@ static PyObject *worker_serve(PyObject *self, PyObject *args, PyObject *kw)
 		rg_py_runner_free(&f->runner);
 		return NULL;
 	}
+	if (rg_py_stats_start(f, wo->module) < 0) {
+		rg_py_runner_free(&f->runner);
+		return NULL;
+	}
 	f->app = Py_NewRef(app);
-	struct serve_ctx s = {f, stats};
+	struct serve_ctx s = {f, stats, rg_py_stats_template};
+	s.stats.arg = f;
 	const struct rg_worker_ops ops = {.configure = serve_configure,
 					  .setup = serve_setup,
 					  .arg = &s};
 	int status = rg_worker_serve(wo->w, &ops);
 	Py_CLEAR(f->app);
+	rg_py_stats_stop(f);
 	rg_py_runner_free(&f->runner);
 	return PyLong_FromLong(status);
 }

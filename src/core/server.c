@@ -83,6 +83,7 @@ struct rg_server *rg_server_create(const struct rg_server_config *config)
 	s->config = *c;
 	s->account.limit = c->memory_limit;
 	rg__router_init(&s->router);
+	s->w.server = s; /* rg_server_stats_json may be asked before run */
 	s->w.wake_fd = -1;
 	for (unsigned i = 0; i < c->nlisten_fds; i++) /* adopted now */
 		s->w.listeners[i].fd = c->listen_fds[i];

@@ -64,6 +64,10 @@ void rg_server_stats(const struct rg_server *s, struct rg_server_stats *out)
 		rg_pool_stats(w->blocks, &out->arena_blocks);
 	if (w->slab)
 		rg_slab_stats(w->slab, &out->slab);
+	const struct rg_stats_extra *x = s->config.stats_extra;
+	memset(out->extra, 0, sizeof(out->extra));
+	if (x)
+		x->read(x->arg, out->extra);
 }
 
 /* ------------------------------------------------------------------------
@@ -163,8 +167,14 @@ static void add_pool(struct rg_pool_stats *t, const struct rg_pool_stats *p)
 
 /* Whole-server figures: counters and bytes add up; sizes stay. */
 static void add_stats(struct rg_server_stats *t,
-		      const struct rg_server_stats *s)
+		      const struct rg_server_stats *s,
+		      const struct rg_stats_extra *x)
 {
+	for (unsigned i = 0; x && i < RG_STATS_EXTRA; i++)
+		t->extra[i] = (x->max_mask >> i) & 1
+				  ? (s->extra[i] > t->extra[i] ? s->extra[i]
+							       : t->extra[i])
+				  : t->extra[i] + s->extra[i];
 	t->connections_accepted += s->connections_accepted;
 	t->connections_active += s->connections_active;
 	t->connections_refused += s->connections_refused;
@@ -244,8 +254,22 @@ static void put_pool(struct out *o, const char *name,
 	    (unsigned long long)p->bytes_reserved);
 }
 
+/* ,"section":{"name":value,...} of the program's figures, if any. */
+static void put_extra(struct out *o, const struct rg_server_stats *st,
+		      const struct rg_stats_extra *x)
+{
+	if (!x)
+		return;
+	put(o, ",\"%s\":{", x->section);
+	for (unsigned i = 0; i < RG_STATS_EXTRA && x->names[i]; i++)
+		put(o, "%s\"%s\":%llu", i ? "," : "", x->names[i],
+		    (unsigned long long)st->extra[i]);
+	put(o, "}");
+}
+
 /* The figures of `st` as JSON members, without the braces. */
-static void put_stats(struct out *o, const struct rg_server_stats *st)
+static void put_stats(struct out *o, const struct rg_server_stats *st,
+		      const struct rg_stats_extra *x)
 {
 	const struct rg_arena_stats *a = &st->arena;
 	put(o,
@@ -304,6 +328,7 @@ static void put_stats(struct out *o, const struct rg_server_stats *st)
 				   : 0.0);
 	}
 	put(o, "]}");
+	put_extra(o, st, x);
 }
 
 size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
@@ -311,10 +336,11 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 	struct out o = {buf, cap, 0};
 	struct rg_server_stats one;
 	struct rg_stats_board *b = s->config.stats_board;
+	const struct rg_stats_extra *x = s->config.stats_extra;
 	if (!b) {
 		rg_server_stats(s, &one);
 		put(&o, "{");
-		put_stats(&o, &one);
+		put_stats(&o, &one, x);
 		put(&o, "}");
 		return o.len;
 	}
@@ -331,19 +357,21 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 		int32_t pid = slot_read(&b->slots[i], &one);
 		if (!pid)
 			continue;
-		add_stats(&total, &one);
+		add_stats(&total, &one, x);
 		put(&o,
 		    "%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
 		    "\"connections_active\":%llu,\"rss\":%llu,"
-		    "\"reserved\":%llu}",
+		    "\"reserved\":%llu",
 		    n++ ? "," : "", i, (int)pid,
 		    (unsigned long long)one.requests,
 		    (unsigned long long)one.connections_active,
 		    (unsigned long long)one.rss_bytes,
 		    (unsigned long long)one.memory.reserved);
+		put_extra(&o, &one, x);
+		put(&o, "}");
 	}
 	put(&o, "],\"worker_count\":%u,", n);
-	put_stats(&o, &total);
+	put_stats(&o, &total, x);
 	put(&o, "}");
 	return o.len;
 }

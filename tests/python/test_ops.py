@@ -221,7 +221,23 @@ class Master(unittest.TestCase):
             st, r, body = srv.request("GET", "/stats")
             self.assertEqual(st, 200)
             s = json.loads(body)
-            self.assertIn("memory", json.dumps(s))
+            self.assertGreater(s["memory"]["rss"], 0)
+            py = s["python"]
+            self.assertGreaterEqual(py["wsgi_calls"], 5)
+            self.assertEqual(py["app_errors"], 0)
+            self.assertEqual(py["greenlets_in_use"], 1)  # this request
+            self.assertGreaterEqual(py["greenlets_high_water"], 1)
+            self.assertEqual(py["greenlets_max"], 1024)
+            self.assertGreater(py["allocated_blocks"], 1000)
+            self.assertEqual(s["workers"][0]["python"]["wsgi_calls"],
+                             py["wsgi_calls"])
+            # The collector, timed by gc.callbacks.
+            st, v = get(srv, "/gc")
+            s = json.loads(srv.request("GET", "/stats")[2])["python"]
+            self.assertGreaterEqual(s["gc_collections_gen2"], 1)
+            self.assertGreater(s["gc_pause_total_us"], 0)
+            self.assertGreaterEqual(s["gc_pause_total_us"],
+                                    s["gc_pause_longest_us"])
         finally:
             self.assertEqual(srv.stop(), 0)
         srv = rgtest.Server("opsapp:app",

@@ -15,6 +15,8 @@ VERSION = open(os.environ["RG_TEST_VERSION_FILE"]).read().strip() \
 
 def app(environ, start_response):
     path = environ["PATH_INFO"]
+    if path == "/gc":
+        gc.collect()
     if path == "/sleep":
         ringlet.sleep(float(environ["QUERY_STRING"] or "0.5"))
     body = json.dumps({

@@ -1,0 +1,78 @@
+"""The [python] table of ringlet's configuration file: its keys, checked
+as the file is read (at start and at every reload, by the library's
+reader), and the settings a worker runs with."""
+
+import dataclasses
+
+_KEYS = {
+    # key: (type, what it says)
+    "app": (str, "the WSGI application, module:callable"),
+    "preload": (bool, "import the application in the master before fork"),
+    "gc_threshold": (list, "gc.set_threshold() in each worker"),
+    "max_greenlets": (int, "requests running at once per worker"),
+    "stats_path": (str, "where the statistics are served; \"\" = nowhere"),
+    "pythonpath": (list, "directories put first on sys.path"),
+}
+
+
+@dataclasses.dataclass
+class Settings:
+    app: str = None
+    preload: bool = False
+    gc_threshold: tuple = None
+    max_greenlets: int = 1024
+    stats_path: str = "/stats"
+    pythonpath: tuple = ()
+
+
+def _gc_threshold(value):
+    if isinstance(value, int):
+        value = [str(value)]
+    if not 1 <= len(value) <= 3:
+        raise ValueError("gc_threshold takes 1 to 3 thresholds")
+    out = []
+    for v in value:
+        if not v.isdigit() or len(v) > 9:
+            raise ValueError("gc_threshold: %r is not a threshold" % v)
+        out.append(int(v))
+    return tuple(out)
+
+
+def validate(key, value):
+    """Called by the configuration reader for each key of [python]; a
+    ValueError refuses the file, its message after "file:line: "."""
+    if key not in _KEYS:
+        raise ValueError("unknown key '%s' in [python]" % key)
+    kind, _ = _KEYS[key]
+    if key == "gc_threshold":
+        if not isinstance(value, (int, list)) or isinstance(value, bool):
+            raise ValueError("gc_threshold must be an integer or an array")
+        _gc_threshold(value)
+        return
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError("%s must be an integer" % key)
+    if not isinstance(value, kind):
+        raise ValueError("%s must be %s" % (
+            key, {str: "a string", bool: "a boolean", list: "an array"}[kind]))
+    if key == "app" and not value:
+        raise ValueError("app must not be empty")
+    if key == "max_greenlets" and not 1 <= value <= 1000000:
+        raise ValueError("max_greenlets must be between 1 and 1000000")
+    if key == "stats_path" and value and not value.startswith("/"):
+        raise ValueError("stats_path must start with '/' (or be \"\")")
+
+
+def settings(table, **overrides):
+    """The Settings of a [python] table (a dict of checked values), with
+    the command line's overrides (None = the file's)."""
+    s = Settings()
+    for key, value in table.items():
+        if key == "gc_threshold":
+            value = _gc_threshold(value)
+        elif key == "pythonpath":
+            value = tuple(value)
+        setattr(s, key, value)
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(s, key, value)
+    return s
