@@ -52,7 +52,7 @@ struct key {
 #define F(m) offsetof(struct rg_config, m), sizeof(((struct rg_config *)0)->m)
 #define S(m) F(server.m)
 
-/* Two entries with the same field are aliases: giving both is an error. */
+/* Every key of the library's tables. */
 static const struct key keys[] = {
     {T_SERVER, "listen", K_LISTEN, F(listen), 0, 0},
     {T_SERVER, "root", K_STR, F(root), 0, 0},
@@ -82,8 +82,6 @@ static const struct key keys[] = {
     {T_MEMORY, "memory_limit", K_SIZE, S(memory_limit), 0, 1024 * GiB},
     {T_PERFORMANCE, "workers", K_WORKERS, F(workers), 1, 1024},
     {T_PERFORMANCE, "coroutine_stack_size", K_SIZE, S(coroutine_stack_size),
-     16 * KiB, 64 * MiB},
-    {T_PERFORMANCE, "greenlet_stack_size", K_SIZE, S(coroutine_stack_size),
      16 * KiB, 64 * MiB},
     {T_PERFORMANCE, "max_coroutines", K_UINT, S(max_coroutines), 1, 1000000},
     {T_LOG, "access_log", K_LOG, F(access_log), 0, 0},
@@ -420,17 +418,9 @@ static int on_key(struct rg__toml *t, void *arg, const char *name, size_t n)
 	if (k == NKEYS)
 		return rg__toml_fail(t, "unknown key '%.*s' in [%s]", (int)n,
 				     name, table_names[ps->table]);
-	for (size_t j = 0; j < NKEYS; j++) {
-		if (!ps->key_line[j] || keys[j].off != keys[k].off)
-			continue;
-		if (j == k)
-			return rg__toml_fail(
-			    t, "duplicate key '%s' (first on line %u)",
-			    keys[k].name, ps->key_line[j]);
-		return rg__toml_fail(t,
-				     "%s and %s are the same setting; give one",
-				     keys[j].name, keys[k].name);
-	}
+	if (ps->key_line[k])
+		return rg__toml_fail(t, "duplicate key '%s' (first on line %u)",
+				     keys[k].name, ps->key_line[k]);
 	ps->key_line[k] = t->line;
 	ps->key = &keys[k];
 	return 0;
