@@ -365,9 +365,11 @@ install: lib
 	ln -sf libringlet.so.0 $(DESTDIR)$(PREFIX)/lib/libringlet.so
 	install -m 644 $(B)/ringlet.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
-# The Python package into Debian's dist-packages of $(PYTHON) (under
-# /usr/local for PREFIX=/usr/local, where Debian's python3 looks).
-PY_DEST = $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/ringlet
+# The Python package into the dist-packages Debian's python3 reads for
+# PREFIX: /usr/lib/python3/dist-packages for /usr (where Debian's own
+# packages go), PREFIX/lib/python3.X/dist-packages otherwise (/usr/local).
+PY_VER  = $(call py,s.get_python_version())
+PY_DEST = $(DESTDIR)$(PREFIX)/lib/$(if $(filter /usr,$(PREFIX)),python3,python$(PY_VER))/dist-packages/ringlet
 install-python: python
 	install -d $(PY_DEST)
 	install -m 644 $(PY_PKG:python/ringlet/%=$(PY_OUT)/%) $(PY_DEST)/
