@@ -45,11 +45,11 @@
 # ROUNDS, WARMUP, PIPELINE, BUILD, RAW, WRK and KEEP_TMP as bench/server.sh):
 #   PY_SERVERS="ringlet gunicorn-sync gunicorn-gevent uwsgi uwsgi-gevent"
 #   PY_SCENARIOS="plaintext json flask sleep pipelined" PY_THREADS="1 2"
-#   PY_PHASES="throughput alloc" PY_ALLOC_SERVERS=ringlet
+#   PY_PHASES="throughput alloc" PY_ALLOC_SERVERS=$PY_SERVERS
 #   PY_PORT_BASE=29400 PYTHON=/usr/bin/python3 UWSGI=/usr/bin/uwsgi-core
 #   UWSGI_SOCKET=http-socket (http11-socket: uWSGI's keep-alive socket)
 # Ports: PY_PORT_BASE + 10 * phase + server (29400-29404, 29410-29414).
-# Full preset: about 11 minutes on 2 cores.
+# Full preset: about 10 minutes on 2 cores; quick: about 40 s.
 #
 # Builds the extension (`make python`) and the tools; installs nothing,
 # and says what is missing. Every process it starts is stopped on exit or
@@ -70,7 +70,7 @@ PY_SERVERS=${PY_SERVERS:-ringlet gunicorn-sync gunicorn-gevent uwsgi uwsgi-geven
 PY_SCENARIOS=${PY_SCENARIOS:-plaintext json flask sleep pipelined}
 PY_THREADS=${PY_THREADS:-1 2}
 PY_PHASES=${PY_PHASES:-throughput alloc}
-PY_ALLOC_SERVERS=${PY_ALLOC_SERVERS:-ringlet}
+PY_ALLOC_SERVERS=${PY_ALLOC_SERVERS:-$PY_SERVERS}
 PY_PORT_BASE=${PY_PORT_BASE:-29400}
 # Debian's interpreter: the extension is built for it, and the peers are
 # Debian's packages for it; never a python3 that comes first on PATH.
@@ -81,7 +81,6 @@ UWSGI_SOCKET=${UWSGI_SOCKET:-http-socket}
 WRK=${WRK:-wrk}
 CC=${CC:-cc}
 RAW=${RAW:-$REPO/bench/results/raw}/python
-CONN_LIMIT=1024
 
 case $BUILD in
 /*) B=$BUILD ;;
@@ -196,18 +195,18 @@ py_cmd() {
 	gunicorn-sync | gunicorn-gevent)
 		CMD=("$PYTHON" -m gunicorn -w 1 -k "${name#gunicorn-}"
 			-b "127.0.0.1:$port" wsgi_app:app)
-		SLEEP_KIND=time
-		[[ $name == gunicorn-gevent ]] && SLEEP_KIND=gevent
+		SLEEP_KIND='time'
+		if [[ $name == gunicorn-gevent ]]; then SLEEP_KIND=gevent; fi
 		;;
 	uwsgi | uwsgi-gevent)
-		# --die-on-term: uWSGI 2.0 takes TERM as "reload" otherwise.
+		# --die-on-term: TERM stops it (some uWSGI releases reload on TERM).
 		# --need-app: exit rather than answer 500 if the import fails.
 		# --listen 1024: its backlog is 100 by default (ringlet's 4096,
 		# gunicorn's 2048), short of the 256 connections of /sleep.
 		CMD=("$UWSGI" --plugin python3 "--$UWSGI_SOCKET" "127.0.0.1:$port"
 			--master --processes 1 --disable-logging --die-on-term
 			--need-app --listen 1024 --module wsgi_app:app)
-		SLEEP_KIND=time
+		SLEEP_KIND='time'
 		if [[ $name == uwsgi-gevent ]]; then
 			CMD+=(--plugin gevent_python3 --gevent 1000)
 			SLEEP_KIND=gevent
@@ -220,7 +219,7 @@ py_cmd() {
 # start-up chatter every uWSGI prints as root.
 log_problems() {
 	grep -aiE 'error|exception|traceback|critical|segfault|signal|killed|timeout|refused|full' "$1" 2>/dev/null |
-		grep -avE 'running uWSGI as root|--uid|SIGINT/SIGTERM received|Handling signal: term|Shutting down|goodbye|Worker exiting|lock engine|graceful|mercy' |
+		grep -avE 'running uWSGI as root|--uid|SIGINT/SIGTERM received|Handling signal: term|Shutting down|goodbye|Worker exiting|lock engine|graceful|mercy|signals watchers|due to signal 15' |
 		sort | uniq -c | sort -rn | head -n 5 || true
 }
 
@@ -232,6 +231,7 @@ py_start() {
 	port_in_use "$port" && die "port $port is in use (set PY_PORT_BASE)"
 	rm -rf "$dir" && mkdir -p "$dir"
 	DIR[$name]=$dir
+	unset "GONE[$name]"
 	py_cmd "$name" "$port"
 	env+=(WSGI_APP_SLEEP="$SLEEP_KIND")
 	[[ -n $counts ]] &&
@@ -260,14 +260,18 @@ py_stop() {
 	local s=$1 line
 	stop_server "$s"
 	while read -r line; do
-		[[ -n $line ]] && note "$s log: $line"
+		if [[ -n $line ]]; then note "$s log: $line"; fi
 	done < <(log_problems "${DIR[$s]}/log")
 }
 
-# After each run: a worker that died is noted with its log's tail, and
-# its replacement (if the master started one) measured from then on.
+# Before and after each run: a worker that died is noted with its log's
+# tail, and its replacement (if the master started one) measured from then
+# on; without one, the server is left out of what remains (GONE) and 1
+# returned.
+declare -A GONE=()
 check_worker() {
-	local s=$1 what=$2 old=${WORK_PID[$1]} new i
+	local s=$1 what=$2 old=${WORK_PID[$1]} new='' i
+	[[ -z ${GONE[$s]:-} ]] || return 1
 	running "$old" && return 0
 	note "$s: worker $old died during $what; log: $(tail -n 3 "${DIR[$s]}/log" | tr '\n' ' ')"
 	for ((i = 0; i < 50; i++)); do
@@ -275,7 +279,11 @@ check_worker() {
 		[[ -n $new && $new != "$old" ]] && break
 		sleep 0.1
 	done
-	[[ -n $new && $new != "$old" ]] || die "$s: no worker after $old died"
+	if [[ -z $new || $new == "$old" ]]; then
+		note "$s: no new worker after $old died; left out of what remains"
+		GONE[$s]=1
+		return 1
+	fi
 	WORK_PID[$s]=$new
 	KIDS[$s]=$(pgrep -P "${MAIN_PID[$s]}" | paste -sd " " - || true)
 }
@@ -433,16 +441,21 @@ path_of() {
 	esac
 }
 
-# py_run_wrk SCENARIO THREADS PORT SECONDS OUT PID: runs wrk, parses its
-# output (parse_wrk) and sets WRK_CPU_US (PID's CPU time per request),
-# WRK_ERRORS (socket errors) and WRK_NON2XX.
+# py_run_wrk SCENARIO THREADS SERVER PORT SECONDS OUT: runs wrk against
+# SERVER's worker, parses its output (parse_wrk) and sets WRK_CPU_US (the
+# worker's CPU time per request), WRK_ERRORS (socket errors), WRK_NON2XX
+# and WRK_RSS (the worker's VmRSS after the run; "-" if it died in it).
 py_run_wrk() {
-	local scen=$1 t=$2 port=$3 secs=$4 out=$5 pid=$6 c0 c1
+	local scen=$1 t=$2 name=$3 port=$4 secs=$5 out=$6 pid c0 c1
+	check_worker "$name" "the time before $scen -t$t" || return 1
+	pid=${WORK_PID[$name]}
 	py_wrk_args "$scen" "$t" "$port" "$secs"
 	record_cmd "$port" "${WRK_ARGS[@]}"
 	c0=$(cpu_ticks "$pid")
 	"${WRK_ARGS[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
-	c1=$(cpu_ticks "$pid" 2>/dev/null || echo "$c0")
+	c1=$(cpu_ticks "$pid" 2>/dev/null) || c1=$c0
+	WRK_RSS=$(rss_kb "$pid" 2>/dev/null) || WRK_RSS=-
+	check_worker "$name" "$scen -t$t" || true
 	parse_wrk "$out"
 	WRK_CPU_US=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$WRK_N" \
 		'BEGIN { printf "%.3f", (n > 0 ? d * 1e6 / hz / n : 0) }')
@@ -459,9 +472,8 @@ phase_throughput() {
 	for s in $PY_SERVERS; do
 		((WARMUP)) || break
 		log "warming up $s (${WARMUP}s)"
-		py_run_wrk plaintext 1 "$(py_port 0 "$s")" "$WARMUP" \
-			"$TMP/warmup-$s.txt" "${WORK_PID[$s]}"
-		check_worker "$s" warm-up
+		py_run_wrk plaintext 1 "$s" "$(py_port 0 "$s")" "$WARMUP" \
+			"$TMP/warmup-$s.txt" || true
 	done
 	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\trss_kb\terrors\tnon2xx\n' \
 		>"$RAW/runs.tsv"
@@ -474,13 +486,12 @@ phase_throughput() {
 					[[ ${PATH_OK[$name,$(path_of "$scen")]} == 1 ]] || continue
 					[[ $scen == pipelined && ${PIPE_OK[$name]} != 1 ]] && continue
 					port=$(py_port 0 "$name")
-					py_run_wrk "$scen" "$t" "$port" "$DURATION" \
-						"$TMP/wrk-r$r-$scen-t$t-$name.txt" "${WORK_PID[$name]}"
-					check_worker "$name" "round $r, $scen -t$t"
+					py_run_wrk "$scen" "$t" "$name" "$port" "$DURATION" \
+						"$TMP/wrk-r$r-$scen-t$t-$name.txt" || continue
 					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 						"$scen" "$t" "$r" "$name" "$WRK_RPS" "$WRK_N" \
 						"$WRK_P50" "$WRK_P99" "$WRK_CPU_US" "$WRK_BYTES" \
-						"$(rss_kb "${WORK_PID[$name]}")" "$WRK_ERRORS" \
+						"$WRK_RSS" "$WRK_ERRORS" \
 						"$WRK_NON2XX" >>"$RAW/runs.tsv"
 					log "python: round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_ERRORS socket errors, $WRK_NON2XX non-2xx"
 				done
@@ -508,12 +519,17 @@ phase_alloc() {
 		rm -f "$counts"
 		py_start "$s" "$port" "$counts"
 		log "alloc: counting $s (worker pid ${WORK_PID[$s]})"
-		((WARMUP)) && py_run_wrk plaintext "$t" "$port" "$WARMUP" \
-			"$TMP/alloc-warmup-$s.txt" "${WORK_PID[$s]}"
+		if ((WARMUP)); then
+			py_run_wrk plaintext "$t" "$s" "$port" "$WARMUP" \
+				"$TMP/alloc-warmup-$s.txt" || true
+		fi
 		before=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
-		py_run_wrk plaintext "$t" "$port" "$DURATION" "$TMP/alloc-t$t-$s.txt" \
-			"${WORK_PID[$s]}"
-		check_worker "$s" "the alloc run"
+		if ! py_run_wrk plaintext "$t" "$s" "$port" "$DURATION" \
+			"$TMP/alloc-t$t-$s.txt" || [[ ${WORK_PID[$s]} != "${before%% *}" ]]; then
+			note "$s: no allocation count (its worker died)"
+			py_stop "$s"
+			continue
+		fi
 		after=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
 		awk -v s="$s" -v t="$t" -v n="$WRK_N" -v rps="$WRK_RPS" \
 			-v b="$before" -v a="$after" 'BEGIN {
@@ -553,9 +569,9 @@ main() {
 		printf 'python\t%s\n' "$("$PYTHON" -VV 2>&1 | head -n 1)"
 		printf 'greenlet\t%s\n' "$("$PYTHON" -c 'import greenlet; print(greenlet.__version__)' 2>&1)"
 		printf 'flask\t%s\n' "$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("flask"))' 2>&1)"
-		pymod gunicorn && printf 'gunicorn\t%s\n' "$("$PYTHON" -c 'import gunicorn; print(gunicorn.__version__)')"
-		pymod gevent && printf 'gevent\t%s\n' "$("$PYTHON" -c 'import gevent; print(gevent.__version__)')"
-		[[ -x $UWSGI ]] && printf 'uwsgi\t%s\n' "$("$UWSGI" --version)"
+		! pymod gunicorn || printf 'gunicorn\t%s\n' "$("$PYTHON" -c 'import gunicorn; print(gunicorn.__version__)')"
+		! pymod gevent || printf 'gevent\t%s\n' "$("$PYTHON" -c 'import gevent; print(gevent.__version__)')"
+		if [[ -x $UWSGI ]]; then printf 'uwsgi\t%s\n' "$("$UWSGI" --version)"; fi
 	} >"$RAW/versions.tsv"
 	log "python: servers: $PY_SERVERS; phases: $PY_PHASES; results in $RAW; files in $TMP"
 	local p t0

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # bench/report.sh RAW OUT: turns the raw results of one run (RAW, written
-# by bench/run.sh and bench/server.sh) into OUT.md, a markdown report
-# (summary, machine, method, a table per scenario with ratios to nginx and
-# h2o, idle memory, allocator calls, soak, micro-benchmarks, notes, the
-# exact commands), and PNG charts beside it drawn with gnuplot: throughput
+# by bench/run.sh, bench/server.sh and bench/python.sh) into OUT.md, a
+# markdown report (summary, machine, method, a table per scenario with
+# ratios to nginx and h2o, idle memory, allocator calls, soak, the Python
+# front against gunicorn and uWSGI, micro-benchmarks, notes, the exact
+# commands), and PNG charts beside it drawn with gnuplot: throughput
 # per scenario as grouped bars, and RSS over the soak as a line. The charts
 # are OUT-throughput.png and OUT-soak.png, or throughput.png and soak.png
 # when OUT ends in "latest". Can be rerun on kept raw results.
 #
 # Input files (each optional except params.tsv): params.tsv, run.tsv,
 # machine.tsv, plaintext.tsv, static.tsv, runs.tsv, idle.tsv, alloc.tsv,
-# soak.tsv, soak.csv, micro.txt, notes.txt, commands.txt.
+# soak.tsv, soak.csv, micro.txt, notes.txt, commands.txt; python/ (from
+# bench/python.sh): params.tsv, skipped.tsv, versions.tsv, answers.tsv,
+# headers.tsv, pipeline.tsv, runs.tsv, alloc.tsv, notes.txt, commands.txt.
 set -euo pipefail
 export LC_ALL=C
 
@@ -409,6 +412,318 @@ plot '$RAW/soak.csv' every ::1 using $xcol:(\$3 / 1024) with linespoints lw 2 pt
 EOF
 }
 
+# --- the Python front (bench/python.sh) ----------------------------------
+
+PY=$RAW/python
+pyparam() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$PY/params.tsv"; }
+PY_SERVERS=
+[[ -f $PY/params.tsv ]] && PY_SERVERS=$(pyparam servers)
+py_peers() {
+	local s
+	for s in $PY_SERVERS; do [[ $s == ringlet ]] || echo "$s"; done
+}
+
+# py-medians.tsv: scenario threads server rps p99 cpu rounds, medians over
+# the rounds; py-scen.tsv: scenario server largest_rss_kb socket_errors
+# non2xx runs, over all of the scenario's runs.
+py_medians() {
+	awk -F'\t' -v med="$WORK/py-medians.tsv" -v scen="$WORK/py-scen.tsv" 'NR > 1 {
+		k = $1 SUBSEP $2 SUBSEP $4
+		if (!(k in n)) order[++nk] = k
+		i = ++n[k]
+		v[k, "rps", i] = $5; v[k, "p99", i] = $8; v[k, "cpu", i] = $9
+		q = $1 SUBSEP $4
+		if (!(q in runs)) qorder[++nq] = q
+		runs[q]++
+		if ($11 != "-" && $11 + 0 > rss[q]) rss[q] = $11 + 0
+		errs[q] += $12; non2xx[q] += $13
+	}
+	function m(k, f,    a, i, j, t, c) {
+		c = n[k]
+		for (i = 1; i <= c; i++) a[i] = v[k, f, i] + 0
+		for (i = 2; i <= c; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+	}
+	END {
+		for (o = 1; o <= nk; o++) {
+			k = order[o]; split(k, p, SUBSEP)
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
+				m(k, "rps"), m(k, "p99"), m(k, "cpu"), n[k] > med
+		}
+		for (o = 1; o <= nq; o++) {
+			q = qorder[o]; split(q, p, SUBSEP)
+			printf "%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2],
+				(q in rss ? rss[q] : ""), errs[q], non2xx[q], runs[q] > scen
+		}
+	}' "$PY/runs.tsv"
+	touch "$WORK/py-medians.tsv" "$WORK/py-scen.tsv"
+}
+
+# pm SCENARIO THREADS SERVER FIELD: a median (4 rps, 5 p99, 6 cpu);
+# pq SCENARIO SERVER FIELD: 3 largest RSS, 4 socket errors, 5 non-2xx,
+# 6 runs.
+pm() { awk -F'\t' -v s="$1" -v t="$2" -v n="$3" -v f="$4" \
+	'$1 == s && $2 == t && $3 == n { print $f }' "$WORK/py-medians.tsv"; }
+pq() { awk -F'\t' -v s="$1" -v n="$2" -v f="$3" \
+	'$1 == s && $2 == n { print $f }' "$WORK/py-scen.tsv"; }
+
+py_title() {
+	case $1 in
+	plaintext) echo "GET /plaintext (13 bytes), 64 connections" ;;
+	json) echo "GET /json (json.dumps of one key), 64 connections" ;;
+	flask) echo "GET /flask (Flask's hello world), 64 connections" ;;
+	sleep) echo "GET /sleep (a 10 ms cooperative sleep), 256 connections" ;;
+	pipelined) echo "GET /plaintext, 64 connections, pipelined $(pyparam pipeline) deep" ;;
+	esac
+}
+
+# py_cell VALUE KIND: formatted: n with commas, cpu with two decimals,
+# mib (from kB) with one; "-" when there is no value.
+py_cell() {
+	[[ -n $1 ]] || {
+		echo "-"
+		return
+	}
+	case $2 in
+	n) awk -v a="$1" "$AWK_LIB"'BEGIN { print commas(a) }' ;;
+	cpu) printf '%.2f\n' "$1" ;;
+	mib) awk -v a="$1" 'BEGIN { printf "%.1f\n", a / 1024 }' ;;
+	esac
+}
+py_ratio() { awk -v a="$1" -v b="$2" "$AWK_LIB"'BEGIN { print ratio(a, b) }'; }
+py_row() { printf '| %s |\n' "$(printf '%s | ' "$@" | sed 's/ | $//')"; }
+
+# One scenario's table: a row per server that ran it, then ringlet ÷ each
+# peer that did.
+py_scenario_table() {
+	local scen=$1 s t f peer threads
+	local -a cols=() row
+	threads=$(pyparam threads)
+	for t in $threads; do cols+=("req/s -t$t"); done
+	for t in $threads; do cols+=("p99 µs -t$t"); done
+	for t in $threads; do cols+=("CPU µs/req -t$t"); done
+	cols+=("RSS MiB" "socket errors" "non-2xx")
+	table_head server "${cols[@]}"
+	for s in $PY_SERVERS; do
+		[[ -n $(pq "$scen" "$s" 6) ]] || continue
+		row=("$s")
+		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 4)" n)"); done
+		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 5)" n)"); done
+		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 6)" cpu)"); done
+		row+=("$(py_cell "$(pq "$scen" "$s" 3)" mib)")
+		row+=("$(py_cell "$(pq "$scen" "$s" 4)" n)" "$(py_cell "$(pq "$scen" "$s" 5)" n)")
+		py_row "${row[@]}"
+	done
+	[[ -n $(pq "$scen" ringlet 6) ]] || return 0
+	for peer in $(py_peers); do
+		[[ -n $(pq "$scen" "$peer" 6) ]] || continue
+		row=("ringlet ÷ $peer")
+		for f in 4 5 6; do
+			for t in $threads; do
+				row+=("$(py_ratio "$(pm "$scen" "$t" ringlet $f)" "$(pm "$scen" "$t" "$peer" $f)")")
+			done
+		done
+		row+=("$(py_ratio "$(pq "$scen" ringlet 3)" "$(pq "$scen" "$peer" 3)")" "" "")
+		py_row "${row[@]}"
+	done
+}
+
+# ringlet's req/s per scenario (with the first thread count) and its
+# ratio to each peer.
+py_summary_table() {
+	local scen t peer line
+	local -a cols
+	t=$(pyparam threads)
+	t=${t%% *}
+	cols=("ringlet req/s -t$t")
+	for peer in $(py_peers); do cols+=("÷ $peer"); done
+	table_head scenario "${cols[@]}"
+	for scen in $(pyparam scenarios); do
+		line="| $scen | $(py_cell "$(pm "$scen" "$t" ringlet 4)" n) |"
+		for peer in $(py_peers); do
+			if [[ -n $(pm "$scen" "$t" "$peer" 4) ]]; then
+				line+=" $(py_ratio "$(pm "$scen" "$t" ringlet 4)" "$(pm "$scen" "$t" "$peer" 4)") |"
+			else
+				line+=" not run |"
+			fi
+		done
+		echo "$line"
+	done
+}
+
+py_checks_table() {
+	table_head server /plaintext /json /flask "/sleep (ms)" "16 pipelined" \
+		"/plaintext bytes (head + body)" "header fields"
+	awk -F'\t' '
+	FILENAME ~ /answers/ {
+		if (FNR == 1) next
+		a[$1, $2] = ($7 == 1 ? "ok" : $3 " " $4)
+		if ($2 == "/sleep") t[$1] = $6
+		if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+		next
+	}
+	FILENAME ~ /pipeline/ { if (FNR > 1) p[$1] = $3; next }
+	FILENAME ~ /headers/ { if (FNR > 1) { hb[$1] = $2; hn[$1] = $3 } }
+	END {
+		for (i = 1; i <= n; i++) {
+			s = order[i]
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s,
+				a[s, "/plaintext"], a[s, "/json"], a[s, "/flask"],
+				(a[s, "/sleep"] == "ok" ? sprintf("%.1f", t[s] * 1000) : a[s, "/sleep"]),
+				(s in p ? p[s] : "-"), hb[s], hn[s]
+		}
+	}' "$PY/answers.tsv" "$PY/pipeline.tsv" "$PY/headers.tsv"
+}
+
+py_alloc_table() {
+	table_head server wrk requests malloc calloc realloc free aligned mmap \
+		munmap "heap calls" "bytes asked"
+	awk -F'\t' "$AWK_LIB"'NR > 1 && $3 > 0 {
+		n = $3
+		line = sprintf("| %s | -t%s | %s |", $1, $2, commas(n))
+		for (i = 5; i <= 11; i++) line = line sprintf(" %.3f |", $i / n)
+		calls = $5 + $6 + $7 + $8 + $9 + $10 + $11
+		printf "%s **%.3f** | %s |\n", line, calls / n, commas($12 / n)
+	}' "$PY/alloc.tsv"
+	awk -F'\t' 'NR > 1 && $3 > 0 { c[$1] = ($5 + $6 + $7 + $8 + $9 + $10 + $11) / $3; o[++n] = $1 }
+	END {
+		if (!("ringlet" in c)) exit
+		for (i = 1; i <= n; i++) if (o[i] != "ringlet") {
+			r = c[o[i]] > 0 ? sprintf("%.2f", c["ringlet"] / c[o[i]]) : "-"
+			line = line (line == "" ? "" : ", ") "÷ " o[i] " " r
+		}
+		if (line != "") print "\nringlet'"'"'s heap calls per request " line "."
+	}' "$PY/alloc.tsv"
+}
+
+py_section() {
+	local scen
+	echo "## 8. The Python front: ringlet against gunicorn and uWSGI"
+	echo
+	cat <<EOF
+\`bench/python.sh\`: one WSGI application, \`bench/wsgi_app.py\`, served
+unchanged by each server with one worker, on Debian's \`/usr/bin/python3\`:
+ringlet's Python front (\`python3 -m ringlet -w 1\`, a greenlet per
+request), gunicorn's \`sync\` and \`gevent\` workers, uWSGI (\`--master
+--processes 1\`, \`--$(pyparam uwsgi_socket)\`) without and with its gevent
+loop (\`--gevent 1000\`). /sleep waits 10 ms with \`ringlet.sleep\`,
+\`gevent.sleep\` or, in the sync workers, \`time.sleep\`. Each scenario
+runs with wrk $(pyparam threads | sed 's/\([0-9]\+\)/-t\1/g'), $(pyparam rounds) round(s) of $(pyparam duration) s per server, the servers
+interleaved (their order rotates each round), $(if (($(pyparam warmup))); then echo "after a $(pyparam warmup) s warm-up"; else echo "without warm-up"; fi);
+req/s, p99 latency and CPU per request are medians over the rounds. The
+measured process is the worker (the master's child): CPU from
+\`/proc/PID/stat\`; RSS its VmRSS read after each run, the largest of the
+scenario's runs (it carries what earlier scenarios grew). Errors are
+wrk's socket errors (connect, read, write, timeout) and non-2xx answers,
+summed over the scenario's runs. Ratio rows: ringlet's figure ÷ the
+peer's; above 1 is better for req/s, below 1 for latency, CPU and RSS.
+EOF
+	echo
+	if [[ -s $PY/versions.tsv ]]; then
+		awk -F'\t' '{ printf "%s%s %s", (NR > 1 ? ", " : "Versions: "), $1, $2 } END { print "." }' \
+			"$PY/versions.tsv"
+		echo
+	fi
+	if [[ -s $PY/skipped.tsv ]]; then
+		awk -F'\t' '{ printf "- **%s skipped**: %s\n", $1, $2 }' "$PY/skipped.tsv"
+		echo
+	fi
+	if [[ " $PY_SERVERS " == *" gunicorn-sync "* || " $PY_SERVERS " == *" uwsgi "* ]]; then
+		cat <<EOF
+Reading the figures: gunicorn's sync worker and uWSGI without gevent
+serve one request at a time; gunicorn's closes the connection after each
+answer (\`Connection: close\`). Under /sleep they serve at most 100 req/s
+with the other connections queued: p99 is then bounded by the run's
+length (or wrk's 2 s timeout), not a latency either would show at a
+lower load.
+
+EOF
+	fi
+	if [[ $(pyparam uwsgi_socket) == http-socket && " $PY_SERVERS " == *" uwsgi"* ]]; then
+		cat <<EOF
+uWSGI's \`--http-socket\` closes the connection after each answer
+without saying so (no \`Connection: close\`): wrk counts a read error
+for each request, then reconnects, so uWSGI's socket errors here are
+about one per request and mean closed keep-alive connections, not
+failures. (\`UWSGI_SOCKET=http11-socket\` selects its keep-alive socket;
+in a check here, uWSGI 2.0.21's under gevent left the second request on
+a connection unanswered.)
+
+EOF
+	fi
+	if [[ -s $PY/runs.tsv ]]; then
+		echo "ringlet's median throughput and its ratio to each peer (above 1: ringlet serves more):"
+		echo
+		py_summary_table
+		echo
+	fi
+	if [[ -s $PY/answers.tsv ]]; then
+		cat <<EOF
+Checked before timing: each path once (status, body, Content-Type;
+/sleep's time), then 16 requests pipelined in one write on a raw socket,
+/sleep among them, each answer read in turn against the path asked. A
+server failing a check is left out of that scenario.
+EOF
+		echo
+		py_checks_table
+		echo
+	fi
+	if [[ -s $PY/runs.tsv ]]; then
+		for scen in $(pyparam scenarios); do
+			echo "### $(py_title "$scen")"
+			echo
+			if [[ $scen == pipelined ]]; then
+				echo "p99 here is per batch of $(pyparam pipeline) requests (bench/pipeline.lua)."
+				echo
+			fi
+			if [[ -z $(awk -F'\t' -v s="$scen" '$1 == s' "$WORK/py-scen.tsv") ]]; then
+				echo "Not run: no server passed its check."
+			else
+				py_scenario_table "$scen"
+			fi
+			echo
+		done
+	fi
+	if [[ -s $PY/alloc.tsv ]] && (($(wc -l <"$PY/alloc.tsv") > 1)); then
+		echo "### Heap calls per request"
+		echo
+		cat <<EOF
+Each worker under \`LD_PRELOAD=bench/alloc_count.so\`, the C server's
+shim: it applies to the Python processes as to any dynamically linked
+program, and the worker inherits it through the master's fork.
+$(if (($(pyparam warmup))); then echo "After a $(pyparam warmup) s warm-up, the"; else echo "The"; fi) calls made during a $(pyparam duration) s run of
+\`/plaintext\` (64 connections), divided by the requests wrk completed.
+In CPython it sees calls to the C heap only: objects up to 512 bytes
+come from CPython's own allocator (pymalloc), carved from 256 KiB arenas
+it maps itself (an arena coming or going is one mmap or munmap); larger
+blocks (a dict's table past a few keys, a long string or list) go to
+malloc, as do C extensions' own allocations.
+EOF
+		echo
+		py_alloc_table
+		echo
+	fi
+	echo "### Python notes"
+	echo
+	if [[ -s $PY/notes.txt ]]; then
+		sed 's/^/- /' "$PY/notes.txt"
+	else
+		echo "- none: no socket errors, no non-2xx answers, every check passed."
+	fi
+	echo
+	if [[ -s $PY/commands.txt ]]; then
+		echo "### Python commands"
+		echo
+		echo "Each server ran in its own directory under \$TMP (\$PORT: its port); from the repository root the commands run as they are."
+		echo
+		echo '```'
+		cat "$PY/commands.txt"
+		echo '```'
+		echo
+	fi
+}
+
 # --- the report ----------------------------------------------------------
 
 report() {
@@ -427,6 +742,8 @@ report() {
 		spent="build $(runval build_seconds) s"
 		(($(runval micro_seconds) > 0)) && spent+=", micro-benchmarks $(runval micro_seconds) s"
 		[[ -f $RAW/phases.tsv ]] && spent+=$(awk -F'\t' '{ printf ", %s %s s", $1, $2 }' "$RAW/phases.tsv")
+		t=$(runval python_seconds || true)
+		((${t:-0} > 0)) && spent+=", Python front $t s"
 		printf 'Time spent: %s.\n' "$spent"
 	fi
 	echo
@@ -451,6 +768,10 @@ report() {
 			echo
 		fi
 		echo "![throughput per scenario]($THROUGHPUT_PNG)"
+		echo
+	fi
+	if [[ -s $PY/runs.tsv ]]; then
+		echo "The Python front against gunicorn and uWSGI: section 8."
 		echo
 	fi
 
@@ -560,6 +881,8 @@ EOF
 		echo
 	fi
 
+	if [[ -f $PY/params.tsv ]]; then py_section; fi
+
 	if [[ -s $RAW/micro.txt ]]; then
 		echo "## Micro-benchmarks"
 		echo
@@ -601,6 +924,7 @@ EOF
 }
 
 if [[ -s $RAW/runs.tsv ]]; then medians; else : >"$WORK/medians.tsv"; fi
+if [[ -s $PY/runs.tsv ]]; then py_medians; else touch "$WORK/py-medians.tsv" "$WORK/py-scen.tsv"; fi
 [[ -s $RAW/soak.csv ]] && soak_figures
 report >"$OUT.md"
 charts

@@ -3,21 +3,25 @@
 # and `make bench-quick` (quick) run: builds ringlet and the benchmarks
 # with optimisation, describes the machine, runs the micro-benchmarks
 # (bench/{alloc,parse,respond,coro}), then ringlet against nginx and h2o
-# (bench/server.sh), and writes bench/results/OUT.md with its charts
-# (bench/report.sh). Raw results stay in bench/results/raw-OUT/.
+# (bench/server.sh), then the Python front against gunicorn and uWSGI
+# (bench/python.sh), and writes bench/results/OUT.md with its charts
+# (bench/report.sh). Raw results stay in bench/results/raw-OUT/ (the
+# Python front's in raw-OUT/python/).
 #
 #   full   OUT=latest: 3 interleaved rounds of 4 s per scenario, 10,000
 #          idle connections, a 5,000,000-request soak (about 8 minutes on
-#          2 cores)
-#   quick  OUT=quick: a sanity check of the harness in under a minute: one
-#          round of 1 s, no warm-up, 1,000 idle connections, a
-#          200,000-request soak, no micro-benchmarks (built, not run). Its
-#          timings mean nothing.
+#          2 cores), then the Python front: every scenario with -t1 and
+#          -t2, heap calls of every server (about 10 more minutes)
+#   quick  OUT=quick: a sanity check of the harness in under two minutes:
+#          one round of 1 s, no warm-up, 1,000 idle connections, a
+#          200,000-request soak, no micro-benchmarks (built, not run); the
+#          Python front with -t1 only, heap calls of ringlet's alone
+#          (about 40 s of it). Its timings mean nothing.
 #
-# Every variable bench/server.sh reads can be set to override the preset
-# (e.g. DURATION=10 bench/run.sh); MICRO=0 skips the micro-benchmarks,
-# OUT=name changes the report's name. Installs nothing: `make bench` runs
-# `make deps` first.
+# Every variable bench/server.sh or bench/python.sh reads can be set to
+# override the preset (e.g. DURATION=10 bench/run.sh); MICRO=0 skips the
+# micro-benchmarks, PY=0 the Python front, OUT=name changes the report's
+# name. Installs nothing: `make bench` runs `make deps` first.
 set -euo pipefail
 export LC_ALL=C
 
@@ -25,12 +29,14 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-full}
 case $MODE in
 full)
-	: "${OUT:=latest}" "${MICRO:=1}"
+	: "${OUT:=latest}" "${MICRO:=1}" "${PY:=1}"
 	;;
 quick)
-	: "${OUT:=quick}" "${MICRO:=0}" "${DURATION:=1}" "${ROUNDS:=1}" \
-		"${WARMUP:=0}" "${IDLE_CONNS:=1000}" "${SOAK_REQUESTS:=200000}"
-	export DURATION ROUNDS WARMUP IDLE_CONNS SOAK_REQUESTS
+	: "${OUT:=quick}" "${MICRO:=0}" "${PY:=1}" "${DURATION:=1}" "${ROUNDS:=1}" \
+		"${WARMUP:=0}" "${IDLE_CONNS:=1000}" "${SOAK_REQUESTS:=200000}" \
+		"${PY_THREADS:=1}" "${PY_ALLOC_SERVERS:=ringlet}"
+	export DURATION ROUNDS WARMUP IDLE_CONNS SOAK_REQUESTS PY_THREADS \
+		PY_ALLOC_SERVERS
 	;;
 *)
 	echo "usage: bench/run.sh [full|quick]" >&2
@@ -91,12 +97,12 @@ micro() {
 }
 
 main() {
-	local start end build_s micro_s=0 t cmd=${BENCH_COMMAND:-bench/run.sh $MODE}
+	local start end build_s micro_s=0 python_s=0 t status cmd=${BENCH_COMMAND:-bench/run.sh $MODE}
 	start=$(date +%s)
 	mkdir -p "$RAW"
 	rm -f "$RAW/micro.txt" "$RAW/run.tsv" "$RAW/machine.tsv"
-	log "building (make server bench-bins BUILD=$BUILD)"
-	make -s -C "$REPO" server bench-bins FLAVOUR=release BUILD="$BUILD" >&2
+	log "building (make server bench-bins python BUILD=$BUILD)"
+	make -s -C "$REPO" server bench-bins python FLAVOUR=release BUILD="$BUILD" >&2
 	build_s=$(($(date +%s) - start))
 	describe_machine
 	if ((MICRO)); then
@@ -105,6 +111,20 @@ main() {
 		micro_s=$(($(date +%s) - t))
 	fi
 	"$REPO/bench/server.sh"
+	rm -rf "$RAW/python"
+	if ((PY)); then
+		t=$(date +%s)
+		# The Python front's figures are a section of the report: if its
+		# script fails, the report is still written, with what it measured.
+		status=0
+		"$REPO/bench/python.sh" || status=$?
+		if ((status)); then
+			log "bench/python.sh failed (status $status)"
+			printf 'bench/python.sh failed (status %s): section 8 has what it measured before\n' \
+				"$status" >>"$RAW/notes.txt"
+		fi
+		python_s=$(($(date +%s) - t))
+	fi
 	end=$(date +%s)
 	{
 		printf 'command\t%s\n' "$cmd"
@@ -112,6 +132,7 @@ main() {
 		printf 'wall_seconds\t%s\n' "$((end - start))"
 		printf 'build_seconds\t%s\n' "$build_s"
 		printf 'micro_seconds\t%s\n' "$micro_s"
+		printf 'python_seconds\t%s\n' "$python_s"
 	} >"$RAW/run.tsv"
 	printf 'load average at the end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		>>"$RAW/machine.tsv"
