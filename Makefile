@@ -73,7 +73,9 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    python3-dev python3-greenlet python-greenlet-dev \
 	    python3-flask python3-falcon python3-django \
 	    gunicorn python3-gevent uwsgi-core uwsgi-plugin-python3 \
-	    uwsgi-plugin-gevent-python3
+	    uwsgi-plugin-gevent-python3 \
+	    postgresql python3-psycopg2 python3-psycogreen \
+	    redis-server python3-redis openssl
 packages:
 	@echo $(PACKAGES)
 

@@ -568,12 +568,16 @@ static PyObject *py_sleep(PyObject *module, PyObject *arg)
 		Py_RETURN_NONE;
 	}
 	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	int rc;
-	Py_BEGIN_ALLOW_THREADS;
-	while ((rc = nanosleep(&ts, &ts)) < 0 && errno == EINTR)
-		;
-	Py_END_ALLOW_THREADS;
-	Py_RETURN_NONE;
+	for (;;) {
+		int rc;
+		Py_BEGIN_ALLOW_THREADS;
+		rc = nanosleep(&ts, &ts);
+		Py_END_ALLOW_THREADS;
+		if (rc == 0 || errno != EINTR)
+			Py_RETURN_NONE;
+		if (PyErr_CheckSignals() < 0)
+			return NULL; /* as time.sleep: a handler raised */
+	}
 }
 
 /* wait_fd(fd, write, timeout=None): True once the fd is ready, False when

@@ -168,7 +168,9 @@ void rg_py_runner_free(struct rg_py_runner *r)
 
 bool rg_py_in_request(const struct rg_py_runner *r)
 {
-	return r->current != NULL;
+	/* Not on another thread (a pool thread runs while the loop's thread
+	 * is inside a request), nor on a greenlet the application made. */
+	return r->current && r->current->g == current_greenlet();
 }
 
 void rg_py_blocking(void *arg, bool blocked)

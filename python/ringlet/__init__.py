@@ -6,16 +6,19 @@ Run an application the way gunicorn does::
     python3 -m ringlet -c ringlet.toml -w 4 myapp:app
 
 Each request runs on its own greenlet; what waits (reading the body,
-``ringlet.sleep``, a ``ringlet.socket`` socket) suspends that greenlet and
-lets the worker serve the others.
+``ringlet.sleep``, sockets, and with ``ringlet.patch()`` the standard
+library's sockets, TLS, select, name lookups, time.sleep and psycopg2)
+suspends that greenlet and lets the worker serve the others;
+``ringlet.run_in_thread`` moves any other blocking call off the worker's
+loop.
 """
 
 from ._ringlet import BodyError, FileWrapper, VERSION, in_request
 from ._ringlet import sleep as _sleep
 
 __version__ = VERSION
-__all__ = ["BodyError", "FileWrapper", "in_request", "sleep", "socket",
-           "__version__"]
+__all__ = ["BodyError", "FileWrapper", "in_request", "patch",
+           "run_in_thread", "sleep", "socket", "__version__"]
 
 
 def sleep(seconds):
@@ -26,3 +29,5 @@ def sleep(seconds):
 
 
 from . import socket  # noqa: E402  (uses the names above)
+from ._threads import run_in_thread  # noqa: E402
+from ._patch import patch  # noqa: E402

@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from . import _config, _ringlet
+from . import _config, _patch, _ringlet, _threads
 
 _IO = {"auto": 0, "io_uring": 1, "epoll": 2}
 
@@ -116,6 +116,8 @@ def main(argv=None):
         p.error("no application: name it (MODULE:CALLABLE) or set "
                 "[python] app")
     sys.path[:0] = list(s.pythonpath)
+    if s.patch:
+        _patch.patch()
     if args.test:
         try:
             load_app(s.app)
@@ -152,6 +154,7 @@ def main(argv=None):
         ws = _config.settings(w.python, **overrides)
         if ws.gc_threshold:
             gc.set_threshold(*ws.gc_threshold)
+        _threads.configure(ws.threads)
         if preloaded is not None:
             app = preloaded
         else:

@@ -12,6 +12,8 @@ _KEYS = {
     "max_greenlets": (int, "requests running at once per worker"),
     "stats_path": (str, "where the statistics are served; \"\" = nowhere"),
     "pythonpath": (list, "directories put first on sys.path"),
+    "patch": (bool, "make the standard library cooperative (ringlet.patch)"),
+    "threads": (int, "the thread pool of run_in_thread and name lookups"),
 }
 
 
@@ -23,6 +25,8 @@ class Settings:
     max_greenlets: int = 1024
     stats_path: str = "/stats"
     pythonpath: tuple = ()
+    patch: bool = True
+    threads: int = 10
 
 
 def _gc_threshold(value):
@@ -58,6 +62,8 @@ def validate(key, value):
         raise ValueError("app must not be empty")
     if key == "max_greenlets" and not 1 <= value <= 1000000:
         raise ValueError("max_greenlets must be between 1 and 1000000")
+    if key == "threads" and not 1 <= value <= 1024:
+        raise ValueError("threads must be between 1 and 1024")
     if key == "stats_path" and value and not value.startswith("/"):
         raise ValueError("stats_path must start with '/' (or be \"\")")
 

@@ -1,11 +1,13 @@
-"""ringlet.socket: a TCP client socket that waits cooperatively.
+"""ringlet.socket: a socket that waits cooperatively (what ringlet.patch()
+puts in place of socket.socket).
 
-Inside a request's greenlet every wait (connect, recv, send) suspends that
-greenlet on the worker's loop, so a handler waiting on a slow upstream
-does not delay the other requests of its worker; outside one it blocks as
-the standard socket does. Timeouts keep the standard module's meaning
-(settimeout, socket.timeout). The socket is a real socket.socket, so
-makefile() and the standard library's clients built on it work.
+Inside a request's greenlet every wait (connect, accept, recv, send)
+suspends that greenlet on the worker's loop, so a handler waiting on a
+slow upstream does not delay the other requests of its worker; outside one
+it blocks as the standard socket does. Timeouts keep the standard module's
+meaning (settimeout, setdefaulttimeout, socket.timeout). The socket is a
+real socket.socket, so makefile() and the standard library's clients built
+on it work.
 """
 
 import errno as _errno
@@ -18,10 +20,10 @@ __all__ = ["socket", "create_connection", "timeout", "error"]
 
 timeout = _std.timeout
 error = OSError
-_default_timeout = None
+_standard = _std.socket  # what ringlet.patch() replaces with the class below
 
 
-class socket(_std.socket):
+class socket(_standard):
     """socket.socket, cooperative: its descriptor is non-blocking and each
     EAGAIN waits on ringlet's loop (or in poll(2) outside a request)."""
 
@@ -30,8 +32,8 @@ class socket(_std.socket):
     def __init__(self, family=_std.AF_INET, type=_std.SOCK_STREAM, proto=0,
                  fileno=None):
         super().__init__(family, type, proto, fileno)
-        self._rg_timeout = _default_timeout
-        super().setblocking(False)
+        self._rg_timeout = _std.getdefaulttimeout()
+        _standard.setblocking(self, False)
 
     # -- timeouts, as the standard socket keeps them ----------------------
     def settimeout(self, value):
@@ -46,6 +48,9 @@ class socket(_std.socket):
 
     def setblocking(self, flag):
         self._rg_timeout = None if flag else 0.0
+
+    def getblocking(self):
+        return self._rg_timeout != 0.0
 
     def _wait(self, write):
         if self._rg_timeout == 0.0:
@@ -87,14 +92,24 @@ class socket(_std.socket):
     def recvfrom(self, bufsize, flags=0):
         return self._retry(False, super().recvfrom, bufsize, flags)
 
+    def recvfrom_into(self, buffer, nbytes=0, flags=0):
+        return self._retry(False, super().recvfrom_into, buffer, nbytes,
+                           flags)
+
     def send(self, data, flags=0):
         return self._retry(True, super().send, data, flags)
+
+    def sendto(self, data, *args):
+        return self._retry(True, super().sendto, data, *args)
 
     def sendall(self, data, flags=0):
         view = memoryview(data).cast("B")
         while view:
             n = self.send(view, flags)
             view = view[n:]
+
+    def sendfile(self, file, offset=0, count=None):
+        return self._sendfile_use_send(file, offset, count)
 
     def accept(self):
         fd, addr = self._retry(False, self._accept)

@@ -20,7 +20,10 @@ def main(path):
     failed = len(result.failures) + len(result.errors) + \
         len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    # A setUpClass that raised is an error but no test run.
+    outside = sum(isinstance(t, unittest.suite._ErrorHolder)
+                  for t, _ in result.errors + result.skipped)
+    passed = result.testsRun - failed - skipped + outside
     print("[==========] %d test(s) run." % result.testsRun)
     print("[  PASSED  ] %d test(s)." % passed)
     for test, reason in result.skipped:

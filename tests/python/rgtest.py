@@ -4,10 +4,12 @@ test applications (tests/python/apps), its error log, and small HTTP
 clients over real sockets (http.client, raw sockets for what http.client
 will not send)."""
 
+import atexit
 import http.client
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +21,11 @@ PYTHON = os.environ.get("RG_PYTHON", "/usr/bin/python3")
 FLAVOUR = os.environ.get("RG_FLAVOUR", "release")
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 SHARED = os.environ.get("RG_SHARED_DIR", "")
+
+# Every server's directory (configuration, error log) is in this one,
+# removed when the test program exits.
+TMP = tempfile.mkdtemp(prefix="ringlet-py-")
+atexit.register(shutil.rmtree, TMP, True)
 
 
 def free_port():
@@ -48,15 +55,16 @@ BACKENDS = ["epoll"] + (["io_uring"] if uring_available() else [])
 
 
 class Server:
-    """python3 -m ringlet APP on 127.0.0.1, one worker unless told."""
+    """python3 -m ringlet APP on 127.0.0.1, one worker unless told; the
+    command after `prefix` (a wrapper such as unshare) if given."""
 
     def __init__(self, app, *args, io="epoll", config=None, workers=1,
-                 env=None, wait=True):
-        self.dir = tempfile.mkdtemp(prefix="ringlet-py-")
+                 env=None, wait=True, prefix=()):
+        self.dir = tempfile.mkdtemp(dir=TMP)
         self.log = os.path.join(self.dir, "error.log")
         self.port = free_port()
-        cmd = [PYTHON, "-m", "ringlet", "--host", "127.0.0.1",
-               "-p", str(self.port), "--io", io]
+        cmd = list(prefix) + [PYTHON, "-m", "ringlet", "--host",
+                              "127.0.0.1", "-p", str(self.port), "--io", io]
         if workers:
             cmd += ["-w", str(workers)]
         if config is not None:

@@ -23,7 +23,7 @@ def run_cli(*args, config=None):
     """python3 -m ringlet ARGS, expected to exit by itself."""
     cmd = [rgtest.PYTHON, "-m", "ringlet"] + list(args)
     if config is not None:
-        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        d = tempfile.mkdtemp(dir=rgtest.TMP)
         path = os.path.join(d, "ringlet.toml")
         with open(path, "w") as f:
             f.write(config)
@@ -65,7 +65,8 @@ class CommandLine(unittest.TestCase):
     def test_python_table(self):
         r = run_cli("-t", config='[python]\napp = "opsapp:app"\n'
                     'gc_threshold = ["500", "5"]\nmax_greenlets = 10\n'
-                    'preload = true\nstats_path = ""\n')
+                    'preload = true\nstats_path = ""\npatch = false\n'
+                    'threads = 4\n')
         self.assertEqual(r.returncode, 0, r.stderr)
         bad = {
             '[python]\nworkers = 3\n': ":2: unknown key 'workers' in "
@@ -75,6 +76,9 @@ class CommandLine(unittest.TestCase):
             '[python]\npreload = "yes"\n': ":2: preload must be a boolean",
             '[python]\ngc_threshold = ["a"]\n': ":2: gc_threshold: 'a'",
             '[python]\nstats_path = "stats"\n': ":2: stats_path must start",
+            '[python]\npatch = 1\n': ":2: patch must be a boolean",
+            '[python]\nthreads = 0\n': ":2: threads must be between",
+            '[python]\nthreads = 2000\n': ":2: threads must be between",
             '[python]\napp = "a:b"\napp = "c:d"\n': ":3: duplicate key 'app'",
         }
         for text, message in bad.items():
@@ -118,7 +122,7 @@ class Master(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
 
     def test_hup_imports_afresh(self):
-        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        d = tempfile.mkdtemp(dir=rgtest.TMP)
         vf = os.path.join(d, "version")
         with open(vf, "w") as f:
             f.write("one")
@@ -162,7 +166,7 @@ class Master(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 5)
 
     def test_usr1_reopens_the_logs(self):
-        d = tempfile.mkdtemp(prefix="ringlet-py-")
+        d = tempfile.mkdtemp(dir=rgtest.TMP)
         log, alog = os.path.join(d, "err.log"), os.path.join(d, "acc.log")
         cfg = '[log]\nerror_log = "%s"\naccess_log = "%s"\n' % (log, alog)
         srv = rgtest.Server("opsapp:app", config=cfg)

@@ -1,0 +1,137 @@
+"""ringlet._patch: makes the standard library cooperative inside request
+greenlets, so that code written for a blocking server (gunicorn's sync
+workers) waits here without holding its worker. `python3 -m ringlet`
+calls patch() before it imports the application, unless the
+configuration says `[python] patch = false`.
+
+What it replaces, each of which behaves as the standard one outside a
+request (at import time, in the master, in a thread):
+  socket.socket               ringlet.socket.socket (so also what the
+                              socket module makes: create_connection,
+                              socketpair, fromfd, accepted sockets)
+  getaddrinfo, gethostbyname, name lookups on the thread pool (a numeric
+  gethostbyname_ex,           address is converted where it is)
+  gethostbyaddr, getnameinfo
+  ssl.SSLContext.wrap_socket  ringlet.ssl.SSLSocket
+  select.select, select.poll  ringlet.select
+  selectors.DefaultSelector
+  time.sleep                  ringlet.sleep
+and, when psycopg2 is imported, its wait callback, so that libpq's own
+socket waits on the loop too.
+"""
+
+import importlib.abc
+import importlib.util
+import select
+import selectors
+import socket
+import ssl
+import sys
+import time
+
+from . import _ringlet
+from . import select as _select
+from . import socket as _socket
+from . import ssl as _ssl
+from ._threads import run_in_thread
+
+__all__ = ["patch", "patched"]
+
+_patched = False
+
+
+def patched():
+    """Whether patch() has run in this process."""
+    return _patched
+
+
+def patch():
+    """Replaces the blocking calls of the standard library with ringlet's
+    (see the module's documentation). Calling it again does nothing."""
+    global _patched
+    if _patched:
+        return
+    _patched = True
+    socket.socket = _socket.socket
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex"):
+        setattr(socket, name, _lookup(getattr(socket, name), _numeric))
+    for name in ("gethostbyaddr", "getnameinfo"):
+        setattr(socket, name, _lookup(getattr(socket, name), None))
+    ssl.SSLContext.sslsocket_class = _ssl.SSLSocket
+    select.select = _select.select
+    select.poll = _select.poll
+    selectors.DefaultSelector = _select.DefaultSelector
+    time.sleep = _ringlet.sleep
+    if "psycopg2" in sys.modules:
+        _psycopg2_imported(sys.modules["psycopg2"])
+    else:
+        sys.meta_path.insert(0, _AfterImport("psycopg2", _psycopg2_imported))
+
+
+# -- name lookups -----------------------------------------------------------
+def _numeric(host, *args, **kwargs):
+    """Whether host needs no lookup: None, or an IPv4/IPv6 literal."""
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    for family, text in ((socket.AF_INET, host),
+                         (socket.AF_INET6, host.partition("%")[0])):
+        try:
+            socket.inet_pton(family, text)
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def _lookup(fn, direct):
+    def lookup(*args, **kwargs):
+        if direct is not None and direct(*args, **kwargs):
+            return fn(*args, **kwargs)
+        return run_in_thread(fn, *args, **kwargs)
+    lookup.__name__ = fn.__name__
+    lookup.__doc__ = fn.__doc__
+    return lookup
+
+
+# -- psycopg2 ---------------------------------------------------------------
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls fn(module) once the top-level module `name` has been
+    imported, whoever imports it, without importing it itself."""
+
+    def __init__(self, name, fn):
+        self.name, self.fn = name, fn
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        run, fn = spec.loader.exec_module, self.fn
+
+        def exec_module(module):
+            run(module)
+            fn(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _psycopg2_imported(psycopg2):
+    """Sets psycopg2's wait callback: it drives the connection's
+    non-blocking libpq calls, waiting on its socket between them."""
+    from psycopg2 import extensions as ext
+    ok, read, write = ext.POLL_OK, ext.POLL_READ, ext.POLL_WRITE
+
+    def wait(conn, timeout=None):
+        while True:
+            state = conn.poll()
+            if state == ok:
+                return
+            if state != read and state != write:
+                raise psycopg2.OperationalError("bad state from poll: %r"
+                                                % state)
+            _ringlet.wait_fd(conn.fileno(), state == write)
+    ext.set_wait_callback(wait)
