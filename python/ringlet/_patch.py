@@ -20,19 +20,16 @@ and, when psycopg2 is imported, its wait callback, so that libpq's own
 socket waits on the loop too.
 """
 
-import importlib.abc
 import importlib.util
 import select
 import selectors
 import socket
-import ssl
 import sys
 import time
 
 from . import _ringlet
 from . import select as _select
 from . import socket as _socket
-from . import ssl as _ssl
 from ._threads import run_in_thread
 
 __all__ = ["patch", "patched"]
@@ -57,15 +54,15 @@ def patch():
         setattr(socket, name, _lookup(getattr(socket, name), _numeric))
     for name in ("gethostbyaddr", "getnameinfo"):
         setattr(socket, name, _lookup(getattr(socket, name), None))
-    ssl.SSLContext.sslsocket_class = _ssl.SSLSocket
     select.select = _select.select
     select.poll = _select.poll
     selectors.DefaultSelector = _select.DefaultSelector
     time.sleep = _ringlet.sleep
-    if "psycopg2" in sys.modules:
-        _psycopg2_imported(sys.modules["psycopg2"])
-    else:
-        sys.meta_path.insert(0, _AfterImport("psycopg2", _psycopg2_imported))
+    # Patched when the application imports them: ssl alone is 5 MiB of
+    # a worker's memory (libcrypto), which an application without TLS
+    # need not pay.
+    _when_imported("ssl", _ssl_imported)
+    _when_imported("psycopg2", _psycopg2_imported)
 
 
 # -- name lookups -----------------------------------------------------------
@@ -95,10 +92,18 @@ def _lookup(fn, direct):
     return lookup
 
 
-# -- psycopg2 ---------------------------------------------------------------
-class _AfterImport(importlib.abc.MetaPathFinder):
+# -- modules patched once imported ------------------------------------------
+def _when_imported(name, fn):
+    if name in sys.modules:
+        fn(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, fn))
+
+
+class _AfterImport:
     """Calls fn(module) once the top-level module `name` has been
-    imported, whoever imports it, without importing it itself."""
+    imported, whoever imports it, without importing it itself: a finder
+    of sys.meta_path that steps aside for the import it waits for."""
 
     def __init__(self, name, fn):
         self.name, self.fn = name, fn
@@ -117,6 +122,11 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             fn(module)
         spec.loader.exec_module = exec_module
         return spec
+
+
+def _ssl_imported(ssl):
+    from . import ssl as coop
+    ssl.SSLContext.sslsocket_class = coop.SSLSocket
 
 
 def _psycopg2_imported(psycopg2):
