@@ -222,7 +222,8 @@ class Postgres(Process):
 
 
 class Redis(Process):
-    """redis-server on 127.0.0.1:port, nothing saved to disk."""
+    """redis-server on 127.0.0.1:port and on the Unix socket `unix_path`,
+    nothing saved to disk."""
 
     def __init__(self):
         super().__init__()
@@ -234,8 +235,11 @@ class Redis(Process):
 
     def _run(self):
         self.port = free_port()
+        self.unix_path = os.path.join(self.dir, "redis.sock")
         self.spawn([self.program, "--port", str(self.port), "--bind",
-                    self.host, "--save", "", "--appendonly", "no",
+                    self.host, "--unixsocket", self.unix_path,
+                    "--unixsocketperm", "700", "--save", "", "--appendonly",
+                    "no",
                     "--dir", self.dir, "--daemonize", "no",
                     "--protected-mode", "no"])
         self.wait_ready(self.pong)

@@ -90,6 +90,7 @@ class _Coop:
             env["RG_PG_DSN"] = cls.svc["pg"].dsn
         if not isinstance(cls.svc["redis"], str):
             env["RG_REDIS_URL"] = cls.svc["redis"].url
+            env["RG_REDIS_UNIX"] = cls.svc["redis"].unix_path
         if not isinstance(cls.svc["http"], str):
             env["RG_UPSTREAM"] = cls.svc["http"].url
         if not isinstance(cls.svc["https"], str):
@@ -159,6 +160,12 @@ class _Coop:
         out, took = fire(self.srv, ["/redis?ms=200"] * 50)
         self.assert_all(out, None)
         self.assertLess(took, 1.5)  # 10 s one after the other
+
+    def test_redis_over_a_unix_socket(self):
+        self.need("redis")
+        out, took = fire(self.srv, ["/redis?ms=200&unix=1"] * 30)
+        self.assert_all(out, None)
+        self.assertLess(took, 1.5)  # 6 s one after the other
 
     def test_redis_roundtrips(self):
         self.need("redis")

@@ -1,9 +1,10 @@
 """The application of tests/python/test_coop.py: plain blocking code, as
 written for gunicorn's sync workers, that waits on the standard library
 (time.sleep, sockets, http.client, urllib over TLS, select, selectors,
-name lookups), on PostgreSQL through psycopg2, on Redis through redis-py,
-and on ringlet.run_in_thread. Each path answers JSON. The services come
-from the environment: RG_PG_DSN, RG_REDIS_URL, RG_UPSTREAM (http://...),
+name lookups), on PostgreSQL through psycopg2, on Redis through redis-py
+(over TCP and a Unix socket), and on ringlet.run_in_thread. Each path
+answers JSON. The services come from the environment: RG_PG_DSN,
+RG_REDIS_URL, RG_REDIS_UNIX (a socket's path), RG_UPSTREAM (http://...),
 RG_TLS_UPSTREAM (https://...) and RG_CAFILE."""
 
 import http.client
@@ -71,19 +72,21 @@ def pg_error(q):
         conn.close()
 
 
-_redis = None
+_redis = {}
 
 
-def _redis_client():
-    global _redis
-    if _redis is None:
+def _redis_client(unix=False):
+    if unix not in _redis:
         import redis
-        _redis = redis.Redis.from_url(os.environ["RG_REDIS_URL"])
-    return _redis
+        _redis[unix] = redis.Redis(
+            unix_socket_path=os.environ["RG_REDIS_UNIX"]) if unix else \
+            redis.Redis.from_url(os.environ["RG_REDIS_URL"])
+    return _redis[unix]
 
 
 def redis_blpop(q):
-    return _redis_client().blpop("ringlet-empty", timeout=_ms(q) / 1e3)
+    return _redis_client("unix" in q).blpop("ringlet-empty",
+                                            timeout=_ms(q) / 1e3)
 
 
 def redis_roundtrip(q):
