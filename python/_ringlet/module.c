@@ -31,8 +31,16 @@ void rg_py_log_exception(struct rg_py_front *f, const char *what)
 	if (!type)
 		return;
 	PyErr_NormalizeException(&type, &value, &tb);
-	PyObject *lines = PyObject_CallFunctionObjArgs(
-	    f->traceback, type, value, tb ? tb : Py_None, NULL);
+	if (!f->traceback) { /* imported on the first error: ~1 MB idle */
+		PyObject *m = PyImport_ImportModule("traceback");
+		f->traceback =
+		    m ? PyObject_GetAttrString(m, "format_exception") : NULL;
+		Py_XDECREF(m);
+	}
+	PyObject *lines = f->traceback ? PyObject_CallFunctionObjArgs(
+					     f->traceback, type, value,
+					     tb ? tb : Py_None, NULL)
+				       : NULL;
 	PyObject *text = lines ? PyUnicode_Join(f->keys[K_EMPTY], lines) : NULL;
 	const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
 	if (s) {
@@ -703,12 +711,7 @@ static int module_exec(PyObject *m)
 	if (!f->body_error || PyModule_AddObjectRef(m, "BodyError",
 						    f->body_error) < 0)
 		return -1;
-	PyObject *tb = PyImport_ImportModule("traceback");
-	if (!tb)
-		return -1;
-	f->traceback = PyObject_GetAttrString(tb, "format_exception");
-	Py_DECREF(tb);
-	if (!f->traceback || rg_py_environ_init(f, m) < 0)
+	if (rg_py_environ_init(f, m) < 0)
 		return -1;
 	if (PyModule_AddStringConstant(m, "VERSION", RG_VERSION) < 0 ||
 	    PyModule_AddIntConstant(m, "LOG_ERROR", RG_LOG_ERROR) < 0 ||
