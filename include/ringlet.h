@@ -635,6 +635,40 @@ size_t rg_server_stats_json(const struct rg_server *server, char *buf,
  * rg_stats_handler, s). 503 when the arena cannot hold a large document. */
 void rg_stats_handler(struct rg_request *req, void *data);
 
+/* A range of client addresses: the first `bits` bits of `addr` (an IPv4
+ * address in its first 4 bytes). */
+struct rg_cidr {
+	uint8_t af; /* AF_INET or AF_INET6 */
+	uint8_t bits;
+	uint8_t addr[16];
+};
+
+/* "192.0.2.0/24", "2001:db8::/32", or an address alone (that address):
+ * 0, or -EINVAL. Bits beyond the prefix must be zero. */
+int rg_cidr_parse(const char *text, struct rg_cidr *out);
+
+/* Whether the request's client is in one of the `n` ranges: an IPv4
+ * client on an IPv6 socket (::ffff:a.b.c.d) is matched as IPv4, a client
+ * over a Unix socket is local and always in, an unknown one never. */
+bool rg_client_in(struct rg_request *req, const struct rg_cidr *ranges,
+		  unsigned n);
+
+/* The operator's endpoints ([status] in the configuration file): where
+ * each is served, and who may read them. */
+#define RG_STATUS_ALLOW_MAX 16
+struct rg_status_config {
+	const char *stats_path; /* the JSON statistics; "/stats", NULL = off */
+	struct rg_cidr allow[RG_STATUS_ALLOW_MAX]; /* 127.0.0.1/32, ::1/128 */
+	unsigned nallow;			   /* 0: nobody */
+};
+
+/* Routes the endpoints of `status` on `server` (GET; "403 Forbidden" to a
+ * client outside `allow`, before anything else is done for it). A front
+ * calls it from its setup, before its own catch-all routes. 0 or the
+ * -errno of rg_route. */
+int rg_status_routes(struct rg_server *server,
+		     const struct rg_status_config *status);
+
 /* ------------------------------------------------------------------------
  * Operations: the configuration file, the error log, the pre-fork master
  *
@@ -666,6 +700,7 @@ struct rg_config {
 	const char *access_log;	     /* [log]; NULL = off (the default) */
 	const char *error_log;	     /* [log]; NULL = standard error */
 	enum rg_log_level log_level; /* [log] level; RG_LOG_INFO */
+	struct rg_status_config status; /* [status] */
 	const char *name;	     /* the file's path, or "(embedded)" */
 	char *strings; /* owns every string above and server.host when they
 			  came from the file */

@@ -423,7 +423,6 @@ static PyObject *worker_get(PyObject *self, void *what)
 
 struct serve_ctx {
 	struct rg_py_front *f;
-	const char *stats_path;
 	struct rg_stats_extra stats;
 };
 
@@ -441,28 +440,23 @@ static void serve_configure(struct rg_server_config *sc,
 static int serve_setup(struct rg_server *server, const struct rg_config *c,
 		       void *arg)
 {
-	(void)c;
 	struct serve_ctx *s = arg;
-	int rc = 0;
-	if (s->stats_path && *s->stats_path)
-		rc = rg_route(server, "GET", s->stats_path, rg_stats_handler,
-			      server);
+	int rc = rg_status_routes(server, &c->status);
 	if (rc == 0)
 		rc = rg_route(server, NULL, "/*", rg_py_wsgi_handler, s->f);
 	return rc;
 }
 
-/* serve(app, max_greenlets=1024, stats_path="/stats"): runs this worker
- * until it is told to stop; returns its exit status. */
+/* serve(app, max_greenlets=1024): runs this worker until it is told to
+ * stop; returns its exit status. */
 static PyObject *worker_serve(PyObject *self, PyObject *args, PyObject *kw)
 {
 	struct worker_obj *wo = (struct worker_obj *)self;
-	static char *names[] = {"app", "max_greenlets", "stats_path", NULL};
+	static char *names[] = {"app", "max_greenlets", NULL};
 	PyObject *app;
 	unsigned long max = 1024;
-	const char *stats = "/stats";
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|kz:serve", names, &app,
-					 &max, &stats))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O|k:serve", names, &app,
+					 &max))
 		return NULL;
 	if (worker_alive(wo) < 0)
 		return NULL;
@@ -489,7 +483,7 @@ static PyObject *worker_serve(PyObject *self, PyObject *args, PyObject *kw)
 		return NULL;
 	}
 	f->app = Py_NewRef(app);
-	struct serve_ctx s = {f, stats, rg_py_stats_template};
+	struct serve_ctx s = {f, rg_py_stats_template};
 	s.stats.arg = f;
 	const struct rg_worker_ops ops = {.configure = serve_configure,
 					  .setup = serve_setup,
@@ -504,8 +498,8 @@ static PyObject *worker_serve(PyObject *self, PyObject *args, PyObject *kw)
 static PyMethodDef worker_methods[] = {
     {"serve", (PyCFunction)(void (*)(void))worker_serve,
      METH_VARARGS | METH_KEYWORDS,
-     "serve(app, max_greenlets=1024, stats_path='/stats'): runs the "
-     "worker; returns its exit status"},
+     "serve(app, max_greenlets=1024): runs the worker; returns its "
+     "exit status"},
     {NULL, NULL, 0, NULL},
 };
 

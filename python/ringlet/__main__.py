@@ -168,8 +168,7 @@ def main(argv=None):
                 _ringlet.log(_ringlet.LOG_ERROR,
                              "worker %d cannot load %s" % (w.slot, ws.app))
                 return 1
-        return w.serve(app, max_greenlets=ws.max_greenlets,
-                       stats_path=ws.stats_path or None)
+        return w.serve(app, max_greenlets=ws.max_greenlets)
 
     return _ringlet.master(cfg, worker)
 

@@ -10,7 +10,6 @@ _KEYS = {
     "preload": (bool, "import the application in the master before fork"),
     "gc_threshold": (list, "gc.set_threshold() in each worker"),
     "max_greenlets": (int, "requests running at once per worker"),
-    "stats_path": (str, "where the statistics are served; \"\" = nowhere"),
     "pythonpath": (list, "directories put first on sys.path"),
     "patch": (bool, "make the standard library cooperative (ringlet.patch)"),
     "threads": (int, "the thread pool of run_in_thread and name lookups"),
@@ -23,7 +22,6 @@ class Settings:
     preload: bool = False
     gc_threshold: tuple = None
     max_greenlets: int = 1024
-    stats_path: str = "/stats"
     pythonpath: tuple = ()
     patch: bool = True
     threads: int = 10
@@ -64,8 +62,6 @@ def validate(key, value):
         raise ValueError("max_greenlets must be between 1 and 1000000")
     if key == "threads" and not 1 <= value <= 1024:
         raise ValueError("threads must be between 1 and 1024")
-    if key == "stats_path" and value and not value.startswith("/"):
-        raise ValueError("stats_path must start with '/' (or be \"\")")
 
 
 def settings(table, **overrides):

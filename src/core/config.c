@@ -24,9 +24,17 @@
 #define GiB ((uint64_t)1 << 30)
 #define DAY_MS ((uint64_t)86400000)
 
-enum table { T_SERVER, T_STATIC, T_MEMORY, T_PERFORMANCE, T_LOG, T_COUNT };
-static const char *const table_names[T_COUNT] = {"server", "static", "memory",
-						 "performance", "log"};
+enum table {
+	T_SERVER,
+	T_STATIC,
+	T_MEMORY,
+	T_PERFORMANCE,
+	T_LOG,
+	T_STATUS,
+	T_COUNT
+};
+static const char *const table_names[T_COUNT] = {
+    "server", "static", "memory", "performance", "log", "status"};
 
 enum kind {
 	K_STR,	   /* string path */
@@ -39,6 +47,8 @@ enum kind {
 	K_LEVEL,   /* "error" | "warn" | "info" | "debug" */
 	K_LISTEN,  /* "host:port", "[v6]:port", ":port", or an array */
 	K_WORKERS, /* integer or "auto" */
+	K_ROUTE,   /* a path starting with '/', or "off" (NULL) */
+	K_CIDRS,   /* an array of address ranges (rg_cidr_parse) */
 };
 
 struct key {
@@ -87,8 +97,12 @@ static const struct key keys[] = {
     {T_LOG, "access_log", K_LOG, F(access_log), 0, 0},
     {T_LOG, "error_log", K_STR, F(error_log), 0, 0},
     {T_LOG, "level", K_LEVEL, F(log_level), 0, 0},
+    {T_STATUS, "stats_path", K_ROUTE, F(status.stats_path), 0, 0},
+    {T_STATUS, "allow", K_CIDRS, F(status.allow), 0, 0},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(RG_STATUS_ALLOW_MAX >= RG_CONFIG_ARRAY_MAX,
+	       "an allow array of the longest the reader takes fits");
 
 static const char *const vtype_names[] = {[RG_CONFIG_STRING] = "a string",
 					  [RG_CONFIG_INTEGER] = "an integer",
@@ -270,6 +284,11 @@ static int set_key(struct rg__toml *ps, struct rg_config *c,
 		want = v->type == RG_CONFIG_ARRAY ? RG_CONFIG_ARRAY
 						  : RG_CONFIG_STRING;
 		break;
+	case K_CIDRS:
+		want_s = "an array of addresses or ranges such as "
+			 "\"10.0.0.0/8\"";
+		want = RG_CONFIG_ARRAY;
+		break;
 	default:
 		break;
 	}
@@ -296,6 +315,28 @@ static int set_key(struct rg__toml *ps, struct rg_config *c,
 				"it out for standard error, or set "
 				"level = \"error\")");
 		memcpy((char *)c + k->off, &v->string, sizeof(v->string));
+		return 0;
+	case K_ROUTE:
+		if (!strcmp(v->string, "off")) {
+			c->status.stats_path = NULL;
+			return 0;
+		}
+		if (v->string[0] != '/')
+			return rg__toml_fail(ps, "%s must start with '/' (or be "
+						 "\"off\")",
+					     k->name);
+		c->status.stats_path = v->string;
+		return 0;
+	case K_CIDRS:
+		for (unsigned j = 0; j < v->nitems; j++)
+			if (rg_cidr_parse(v->items[j], &c->status.allow[j]))
+				return rg__toml_fail(
+				    ps,
+				    "%s: \"%s\" is not an address or a range "
+				    "(such as \"10.0.0.0/8\" or \"::1\"; "
+				    "the bits past the length must be 0)",
+				    k->name, v->items[j]);
+		c->status.nallow = v->nitems;
 		return 0;
 	case K_LISTEN:
 		if (v->type == RG_CONFIG_STRING) {
@@ -483,6 +524,10 @@ void rg__config_init(struct rg_config *c)
 	    .precompressed = true,
 	    .open_file_cache = 64,
 	    .log_level = RG_LOG_INFO,
+	    .status = {.stats_path = "/stats",
+		       .allow = {{AF_INET, 32, {127, 0, 0, 1}},
+				 {AF_INET6, 128, {[15] = 1}}},
+		       .nallow = 2},
 	};
 	rg_server_config_init(&c->server);
 }

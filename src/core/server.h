@@ -220,6 +220,7 @@ struct rg_server {
 	struct rg__router router;
 	struct rg__worker w;
 	struct rg_mem_account account;
+	struct rg_status_config status; /* rg_status_routes' copy */
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t reopen_logs;
 	bool running;

@@ -7,6 +7,7 @@ workers, the greenlet cap, /stats and the access log."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -65,7 +66,7 @@ class CommandLine(unittest.TestCase):
     def test_python_table(self):
         r = run_cli("-t", config='[python]\napp = "opsapp:app"\n'
                     'gc_threshold = ["500", "5"]\nmax_greenlets = 10\n'
-                    'preload = true\nstats_path = ""\npatch = false\n'
+                    'preload = true\npatch = false\n'
                     'threads = 4\n')
         self.assertEqual(r.returncode, 0, r.stderr)
         bad = {
@@ -75,7 +76,8 @@ class CommandLine(unittest.TestCase):
                                              "between",
             '[python]\npreload = "yes"\n': ":2: preload must be a boolean",
             '[python]\ngc_threshold = ["a"]\n': ":2: gc_threshold: 'a'",
-            '[python]\nstats_path = "stats"\n': ":2: stats_path must start",
+            '[status]\nstats_path = "stats"\n': ":2: stats_path must start",
+            '[python]\nstats_path = "/s"\n': ":2: unknown key 'stats_path'",
             '[python]\npatch = 1\n': ":2: patch must be a boolean",
             '[python]\nthreads = 0\n': ":2: threads must be between",
             '[python]\nthreads = 2000\n': ":2: threads must be between",
@@ -217,6 +219,31 @@ class Master(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
 
+    def test_stats_access(self):
+        """[status] allow: loopback by default; a client from 127.0.0.2
+        gets 403 (the application never sees it) until it is allowed."""
+        def status_from(srv, source):
+            with socket.create_connection(("127.0.0.1", srv.port), 10,
+                                          (source, 0)) as s:
+                s.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
+                return int(s.makefile("rb").readline().split()[1])
+        for config, want in (
+                (None, {"127.0.0.1": 200, "127.0.0.2": 403}),
+                ('[status]\nallow = ["127.0.0.2"]\n',
+                 {"127.0.0.1": 403, "127.0.0.2": 200}),
+                ('[status]\nallow = ["0.0.0.0/0"]\n',
+                 {"127.0.0.1": 200, "127.0.0.2": 200}),
+                ('[status]\nallow = []\n',
+                 {"127.0.0.1": 403, "127.0.0.2": 403})):
+            srv = rgtest.Server("opsapp:app", config=config)
+            try:
+                got = {ip: status_from(srv, ip) for ip in want}
+                self.assertEqual(got, want, config)
+                self.assertEqual(get(srv)[0], 200)  # the application's
+            finally:
+                self.assertEqual(srv.stop(), 0)
+
     def test_stats(self):
         srv = rgtest.Server("opsapp:app")
         try:
@@ -245,7 +272,7 @@ class Master(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
         srv = rgtest.Server("opsapp:app",
-                            config='[python]\nstats_path = ""\n')
+                            config='[status]\nstats_path = "off"\n')
         try:
             st, v = get(srv, "/stats")
             self.assertEqual(v["path"], "/stats")  # the application's

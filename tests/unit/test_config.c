@@ -1,7 +1,9 @@
 /* test_config.c: the configuration file reader (src/core/config.c and
  * toml.c): a full reference file, the defaults, one test per error class
- * checking the "name:line:" prefix a user would see, and a program's own
- * table (rg_config_table). */
+ * checking the "name:line:" prefix a user would see, the [status] table
+ * and its address ranges (rg_cidr_parse), and a program's own table
+ * (rg_config_table). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -374,6 +376,54 @@ static void test_bad_strings(void **state)
 		     "t.toml:2: ", "unterminated array");
 }
 
+static void test_status(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	assert_int_equal(parse(&c, ""), 0);
+	assert_string_equal(c.status.stats_path, "/stats");
+	assert_int_equal(c.status.nallow, 2);
+	assert_int_equal(c.status.allow[0].af, AF_INET);
+	assert_int_equal(c.status.allow[0].bits, 32);
+	assert_memory_equal(c.status.allow[0].addr, "\x7f\0\0\1", 4);
+	assert_int_equal(c.status.allow[1].af, AF_INET6);
+	assert_int_equal(c.status.allow[1].addr[15], 1);
+	rg_config_free(&c);
+	assert_int_equal(
+	    parse(&c, "[status]\nstats_path = \"/_s\"\nallow = "
+		      "[\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\", "
+		      "\"::/0\"]\n"),
+	    0);
+	assert_string_equal(c.status.stats_path, "/_s");
+	assert_int_equal(c.status.nallow, 4);
+	assert_int_equal(c.status.allow[0].bits, 8);
+	assert_int_equal(c.status.allow[1].af, AF_INET6);
+	assert_int_equal(c.status.allow[1].bits, 32);
+	assert_int_equal(c.status.allow[2].bits, 32);
+	assert_int_equal(c.status.allow[3].bits, 0);
+	rg_config_free(&c);
+	assert_int_equal(
+	    parse(&c, "[status]\nstats_path = \"off\"\nallow = []\n"), 0);
+	assert_null(c.status.stats_path);
+	assert_int_equal(c.status.nallow, 0);
+	rg_config_free(&c);
+	expect_error("[status]\nstats_path = \"stats\"\n", "t.toml:2: ",
+		     "stats_path must start with '/'");
+	expect_error("[status]\nallow = \"127.0.0.1\"\n", "t.toml:2: ",
+		     "allow must be an array");
+	static const char *const bad[] = {
+	    "10.0.0.1/8", "10.0.0.0/33", "::1/129",	 "10.0.0.0/",
+	    "/8",	  "localhost",	 "10.0.0.0/8x", "1.2.3.4/-1",
+	    "::1/0128",	  "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text),
+			 "[status]\nallow = [\"::1\", \"%s\"]\n", bad[i]);
+		expect_error(text, "t.toml:2: ", "is not an address or a range");
+	}
+}
+
 static void test_error_buffer(void **state)
 {
 	(void)state;
@@ -548,6 +598,7 @@ int main(void)
 	    cmocka_unit_test(test_out_of_range),
 	    cmocka_unit_test(test_bad_units),
 	    cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_error_buffer),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_program_table),
