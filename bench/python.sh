@@ -10,18 +10,26 @@
 #   ringlet          python3 -m ringlet -w 1 --io auto (the master forks one
 #                    worker; each request on its own greenlet)
 #   gunicorn-sync    python3 -m gunicorn -w 1 -k sync
-#   gunicorn-gevent  python3 -m gunicorn -w 1 -k gevent
+#   gunicorn-gevent  python3 -m gunicorn -w 1 -k gevent (its default
+#                    --worker-connections, 1000)
 #   uwsgi            uwsgi --plugin python3 --http-socket, --master
 #                    --processes 1
 #   uwsgi-gevent     the same with --plugin gevent_python3 --gevent 1000
 # The measured process is the worker, the master's child, in every case.
 #
 # Phases, each on fresh server processes (PY_PHASES picks some):
-#   throughput  before anything is timed, every server's answer on each
-#               path (status, body, Content-Type), and a raw socket sending
-#               16 pipelined requests in one write (/sleep among them, so
-#               that a server answering out of order shows it): a server
-#               failing either is left out of the scenarios it failed.
+#   throughput  with the pg scenario, first a throwaway PostgreSQL on
+#               loopback (`tests/python/services.py postgres`, stopped at
+#               the phase's end), whose DSN the servers get in
+#               WSGI_APP_PG_DSN; without PostgreSQL or psycopg2, pg is
+#               skipped (and without psycogreen, the gevent servers are
+#               left out of it), and the report says why.
+#               Before anything is timed, every server's answer on each
+#               path (status, body, Content-Type; /pg with pg), and a raw
+#               socket sending 16 pipelined requests in one write (/sleep
+#               among them, so that a server answering out of order shows
+#               it): a server failing either is left out of the scenarios
+#               it failed.
 #               Then the PY_SCENARIOS, each with -t1 and -t2 (PY_THREADS),
 #               ROUNDS rounds of DURATION seconds, the servers interleaved
 #               (their order rotates each round):
@@ -30,6 +38,9 @@
 #                 flask      GET /flask (Flask's hello world), 64 connections
 #                 sleep      GET /sleep (a 10 ms cooperative sleep), 256
 #                            connections
+#                 pg         GET /pg (SELECT pg_sleep(0.05) through
+#                            psycopg2, on connections the application
+#                            keeps), 100 connections
 #                 pipelined  GET /plaintext, 64 connections, PIPELINE per
 #                            write (bench/pipeline.lua)
 #               For each run: req/s, p50 and p99 latency, the worker's CPU
@@ -44,12 +55,13 @@
 # Environment (bench/run.sh sets the full and quick presets; DURATION,
 # ROUNDS, WARMUP, PIPELINE, BUILD, RAW, WRK and KEEP_TMP as bench/server.sh):
 #   PY_SERVERS="ringlet gunicorn-sync gunicorn-gevent uwsgi uwsgi-gevent"
-#   PY_SCENARIOS="plaintext json flask sleep pipelined" PY_THREADS="1 2"
+#   PY_SCENARIOS="plaintext json flask sleep pg pipelined" PY_THREADS="1 2"
 #   PY_PHASES="throughput alloc" PY_ALLOC_SERVERS=$PY_SERVERS
 #   PY_PORT_BASE=29400 PYTHON=/usr/bin/python3 UWSGI=/usr/bin/uwsgi-core
 #   UWSGI_SOCKET=http-socket (http11-socket: uWSGI's keep-alive socket)
-# Ports: PY_PORT_BASE + 10 * phase + server (29400-29404, 29410-29414).
-# Full preset: about 10 minutes on 2 cores; quick: about 40 s.
+# Ports: PY_PORT_BASE + 10 * phase + server (29400-29404, 29410-29414);
+# PostgreSQL's, a free one services.py picks.
+# Full preset: about 12 minutes on 2 cores; quick: about 45 s.
 #
 # Builds the extension (`make python`) and the tools; installs nothing,
 # and says what is missing. Every process it starts is stopped on exit or
@@ -67,7 +79,7 @@ ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 PIPELINE=${PIPELINE:-16}
 PY_SERVERS=${PY_SERVERS:-ringlet gunicorn-sync gunicorn-gevent uwsgi uwsgi-gevent}
-PY_SCENARIOS=${PY_SCENARIOS:-plaintext json flask sleep pipelined}
+PY_SCENARIOS=${PY_SCENARIOS:-plaintext json flask sleep pg pipelined}
 PY_THREADS=${PY_THREADS:-1 2}
 PY_PHASES=${PY_PHASES:-throughput alloc}
 PY_ALLOC_SERVERS=${PY_ALLOC_SERVERS:-$PY_SERVERS}
@@ -90,7 +102,10 @@ TMP=
 
 # --- checks --------------------------------------------------------------
 
-declare -A SKIP=() # server -> why it is not measured
+# server -> why it is not measured; also "scenario pg" (the scenario as a
+# whole) and "SERVER, scenario pg" (that server in it)
+declare -A SKIP=()
+PG_KEY="scenario pg"
 
 # pymod MODULE: whether Debian's interpreter imports it.
 pymod() { "$PYTHON" -c "import $1" >/dev/null 2>&1; }
@@ -146,10 +161,11 @@ check_tools() {
 	done
 	for s in $PY_SCENARIOS; do
 		case $s in
-		plaintext | json | flask | sleep | pipelined) ;;
-		*) die "unknown scenario '$s' in PY_SCENARIOS (plaintext, json, flask, sleep, pipelined)" ;;
+		plaintext | json | flask | sleep | pg | pipelined) ;;
+		*) die "unknown scenario '$s' in PY_SCENARIOS (plaintext, json, flask, sleep, pg, pipelined)" ;;
 		esac
 	done
+	check_pg
 	case $UWSGI_SOCKET in
 	http-socket | http11-socket) ;;
 	*) die "UWSGI_SOCKET must be http-socket or http11-socket, not '$UWSGI_SOCKET'" ;;
@@ -160,6 +176,34 @@ check_tools() {
 			die "$v must be a positive integer, not '${!v}'"
 	done
 }
+
+# Whether the throughput phase runs the pg scenario.
+want_pg() {
+	[[ " $PY_SCENARIOS " == *" pg "* && " $PY_PHASES " == *" throughput "* &&
+		-z ${SKIP[$PG_KEY]:-} ]]
+}
+
+# What pg needs besides PostgreSQL (tried at the phase's start, pg_start):
+# psycopg2, and for the gevent servers psycogreen (without its wait
+# callback their worker would block on libpq: they are left out of pg).
+check_pg() {
+	local s
+	want_pg || return 0
+	if ! pymod psycopg2; then
+		SKIP[$PG_KEY]="psycopg2 is not importable by $PYTHON (apt-get install python3-psycopg2)"
+		log "skipping the pg scenario: ${SKIP[$PG_KEY]}"
+		return 0
+	fi
+	for s in $PY_SERVERS; do
+		if [[ $s == *-gevent ]] && ! pymod psycogreen.gevent; then
+			SKIP[$s, $PG_KEY]="psycogreen is not importable by $PYTHON (apt-get install python3-psycogreen)"
+			log "leaving $s out of the pg scenario: ${SKIP[$s, $PG_KEY]}"
+		fi
+	done
+}
+
+# Whether a server gets the DSN (and so answers /pg).
+pg_for() { [[ -n $PG_DSN && -z ${SKIP[$1, $PG_KEY]:-} ]]; }
 
 build() {
 	log "building the Python front and the tools (make python bench-tools BUILD=$BUILD)"
@@ -215,6 +259,65 @@ py_cmd() {
 	esac
 }
 
+# pg_start: the throughput phase's PostgreSQL, `tests/python/services.py
+# postgres` as a coprocess: it prints its DSN, and stops (and removes its
+# cluster) on SIGTERM or at the end of its standard input, which this shell
+# holds, so also when the shell is killed. Sets PG_PID and PG_DSN, or, if
+# it does not start, skips the pg scenario with its reason. The DSN adds
+# idle_session_timeout=1s: each server's connections (up to 100 for each
+# greenlet server) stay open after its runs, and five servers' would not
+# fit in PostgreSQL's 300; closed after a second idle, they are reopened
+# at the start of that server's next run (bench/wsgi_app.py replaces a
+# connection found closed).
+PG_PID='' PG_DSN=''
+pg_start() {
+	local rfd line='' version why
+	log "pg: starting PostgreSQL (tests/python/services.py postgres)"
+	coproc PG_SVC {
+		exec "$PYTHON" "$REPO/tests/python/services.py" postgres 2>"$TMP/postgres.log"
+	}
+	PG_PID=$PG_SVC_PID
+	rfd=${PG_SVC[0]}
+	read -r -t 120 line <&"$rfd" || true
+	if [[ $line == *port=* ]] &&
+		version=$("$PYTHON" -c 'import sys, psycopg2
+cur = psycopg2.connect(sys.argv[1]).cursor()
+cur.execute("SHOW server_version")
+print(cur.fetchone()[0])' "$line" 2>&1); then
+		PG_DSN="$line options=-cidle_session_timeout=1000"
+		printf 'postgresql\t%s\n' "$version" >>"$RAW/versions.tsv"
+		record_cmd "$PY_PORT_BASE" "$PYTHON" tests/python/services.py postgres
+		log "pg: PostgreSQL $version at $line (pid $PG_PID)"
+		return 0
+	fi
+	why="PostgreSQL did not start (tests/python/services.py postgres): $(
+		{ tail -n 3 "$TMP/postgres.log"; echo "${version:-}"; } | grep . | tail -n 1)"
+	SKIP[$PG_KEY]=$why
+	printf '%s\t%s\n' "$PG_KEY" "$why" >>"$RAW/skipped.tsv"
+	log "skipping the pg scenario: $why"
+	pg_stop
+}
+
+# SIGTERM, up to 20 s for services.py to stop PostgreSQL and remove its
+# files (it gives the postmaster 10 s), then SIGKILL.
+pg_stop() {
+	local i
+	[[ -n $PG_PID ]] || return 0
+	kill -TERM "$PG_PID" 2>/dev/null || true
+	for ((i = 0; i < 400; i++)); do
+		running "$PG_PID" || break
+		sleep 0.05
+	done
+	kill -KILL "$PG_PID" 2>/dev/null || true
+	wait "$PG_PID" 2>/dev/null || true
+	PG_PID='' PG_DSN=''
+}
+
+py_cleanup() {
+	cleanup
+	pg_stop
+}
+
 # The lines of a server's log that say something went wrong, without the
 # start-up chatter every uWSGI prints as root.
 log_problems() {
@@ -227,18 +330,19 @@ log_problems() {
 # answers, sets MAIN_PID, WORK_PID (the master's one child) and KIDS.
 py_start() {
 	local name=$1 port=$2 counts=${3:-} dir=$TMP/$1-$2 pid i
-	local -a env=(-u PYTHONHOME PYTHONPATH="$B/python:$REPO/bench")
+	local -a env=(-u PYTHONHOME PYTHONPATH="$B/python:$REPO/bench") pg=()
 	port_in_use "$port" && die "port $port is in use (set PY_PORT_BASE)"
 	rm -rf "$dir" && mkdir -p "$dir"
 	DIR[$name]=$dir
 	unset "GONE[$name]"
 	py_cmd "$name" "$port"
-	env+=(WSGI_APP_SLEEP="$SLEEP_KIND")
+	pg_for "$name" && pg=(WSGI_APP_PG_DSN="$PG_DSN")
+	env+=(WSGI_APP_SLEEP="$SLEEP_KIND" "${pg[@]}")
 	[[ -n $counts ]] &&
 		env+=(LD_PRELOAD="$B/bench/alloc_count.so" ALLOC_COUNT_FILE="$counts")
 	[[ -z $counts ]] &&
 		record_cmd "$port" env PYTHONPATH="$BUILD/python:bench" \
-			WSGI_APP_SLEEP="$SLEEP_KIND" "${CMD[@]}"
+			WSGI_APP_SLEEP="$SLEEP_KIND" "${pg[@]}" "${CMD[@]}"
 	(cd "$dir" && exec env "${env[@]}" "${CMD[@]}") >"$dir/log" 2>&1 &
 	pid=$!
 	MAIN_PID[$name]=$pid
@@ -308,14 +412,17 @@ want_type() {
 }
 
 # answers.tsv: server, path, status, Content-Type, body bytes, seconds,
-# ok; the header names of /plaintext in headers.tsv.
+# ok (/pg only for the servers that have the DSN); the header names of
+# /plaintext in headers.tsv.
 check_answers() {
-	local s p url code ctype size secs body ok names
+	local s p url code ctype size secs body ok names paths
 	printf 'server\tpath\tstatus\tcontent_type\tbytes\tseconds\tok\n' >"$RAW/answers.tsv"
 	printf 'server\tbytes\theaders\n' >"$RAW/headers.tsv"
 	for s in $PY_SERVERS; do
 		url=http://127.0.0.1:$(py_port 0 "$s")
-		for p in /plaintext /json /flask /sleep; do
+		paths="/plaintext /json /flask /sleep"
+		if pg_for "$s"; then paths+=" /pg"; fi
+		for p in $paths; do
 			body=$(curl -s --max-time 5 -o - -w '\n%{http_code}\t%{content_type}\t%{size_download}\t%{time_total}' \
 				"${WRK_HEADERS[@]}" "$url$p" || true)
 			IFS=$'\t' read -r code ctype size secs <<<"${body##*$'\n'}"
@@ -428,6 +535,7 @@ py_wrk_args() {
 	json) WRK_ARGS+=(-c64 "$url/json") ;;
 	flask) WRK_ARGS+=(-c64 "$url/flask") ;;
 	sleep) WRK_ARGS+=(-c256 "$url/sleep") ;;
+	pg) WRK_ARGS+=(-c100 "$url/pg") ;;
 	pipelined) WRK_ARGS=(env WRK_CONNECTIONS=64 "${WRK_ARGS[@]}" -c64
 		-s "$REPO/bench/pipeline.lua" "$url/plaintext" -- "$PIPELINE") ;;
 	esac
@@ -466,6 +574,7 @@ py_run_wrk() {
 phase_throughput() {
 	local s r t scen i name port
 	local -a order
+	if want_pg; then pg_start; fi
 	for s in $PY_SERVERS; do py_start "$s" "$(py_port 0 "$s")"; done
 	check_answers
 	check_pipelines
@@ -483,7 +592,7 @@ phase_throughput() {
 			for t in $PY_THREADS; do
 				for ((i = 0; i < ${#order[@]}; i++)); do
 					name=${order[(i + r - 1) % ${#order[@]}]}
-					[[ ${PATH_OK[$name,$(path_of "$scen")]} == 1 ]] || continue
+					[[ ${PATH_OK[$name,$(path_of "$scen")]:-} == 1 ]] || continue
 					[[ $scen == pipelined && ${PIPE_OK[$name]} != 1 ]] && continue
 					port=$(py_port 0 "$name")
 					py_run_wrk "$scen" "$t" "$name" "$port" "$DURATION" \
@@ -499,6 +608,7 @@ phase_throughput() {
 		done
 	done
 	for s in $PY_SERVERS; do py_stop "$s"; done
+	pg_stop
 }
 
 # alloc.tsv: server, wrk threads, requests, req/s, then the counters'
@@ -547,7 +657,7 @@ main() {
 	check_tools
 	ulimit -n 4096 2>/dev/null || true
 	build
-	trap cleanup EXIT
+	trap py_cleanup EXIT
 	trap 'exit 130' INT TERM
 	TMP=$(mktemp -d /tmp/ringlet-pybench.XXXXXX)
 	mkdir -p "$RAW"
@@ -572,6 +682,10 @@ main() {
 		! pymod gunicorn || printf 'gunicorn\t%s\n' "$("$PYTHON" -c 'import gunicorn; print(gunicorn.__version__)')"
 		! pymod gevent || printf 'gevent\t%s\n' "$("$PYTHON" -c 'import gevent; print(gevent.__version__)')"
 		if [[ -x $UWSGI ]]; then printf 'uwsgi\t%s\n' "$("$UWSGI" --version)"; fi
+		if want_pg; then
+			printf 'psycopg2\t%s\n' "$("$PYTHON" -c 'import psycopg2; print(psycopg2.__version__.split()[0])')"
+			! pymod psycogreen || printf 'psycogreen\t%s\n' "$("$PYTHON" -c 'import psycogreen; print(psycogreen.__version__)')"
+		fi
 	} >"$RAW/versions.tsv"
 	log "python: servers: $PY_SERVERS; phases: $PY_PHASES; results in $RAW; files in $TMP"
 	local p t0

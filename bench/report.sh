@@ -423,15 +423,16 @@ py_peers() {
 	for s in $PY_SERVERS; do [[ $s == ringlet ]] || echo "$s"; done
 }
 
-# py-medians.tsv: scenario threads server rps p99 cpu rounds, medians over
-# the rounds; py-scen.tsv: scenario server largest_rss_kb socket_errors
-# non2xx runs, over all of the scenario's runs.
+# py-medians.tsv: scenario threads server rps p99 cpu rounds p50, medians
+# over the rounds; py-scen.tsv: scenario server largest_rss_kb
+# socket_errors non2xx runs, over all of the scenario's runs.
 py_medians() {
 	awk -F'\t' -v med="$WORK/py-medians.tsv" -v scen="$WORK/py-scen.tsv" 'NR > 1 {
 		k = $1 SUBSEP $2 SUBSEP $4
 		if (!(k in n)) order[++nk] = k
 		i = ++n[k]
 		v[k, "rps", i] = $5; v[k, "p99", i] = $8; v[k, "cpu", i] = $9
+		v[k, "p50", i] = $7
 		q = $1 SUBSEP $4
 		if (!(q in runs)) qorder[++nq] = q
 		runs[q]++
@@ -448,8 +449,8 @@ py_medians() {
 	END {
 		for (o = 1; o <= nk; o++) {
 			k = order[o]; split(k, p, SUBSEP)
-			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
-				m(k, "rps"), m(k, "p99"), m(k, "cpu"), n[k] > med
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
+				m(k, "rps"), m(k, "p99"), m(k, "cpu"), n[k], m(k, "p50") > med
 		}
 		for (o = 1; o <= nq; o++) {
 			q = qorder[o]; split(q, p, SUBSEP)
@@ -460,7 +461,7 @@ py_medians() {
 	touch "$WORK/py-medians.tsv" "$WORK/py-scen.tsv"
 }
 
-# pm SCENARIO THREADS SERVER FIELD: a median (4 rps, 5 p99, 6 cpu);
+# pm SCENARIO THREADS SERVER FIELD: a median (4 rps, 5 p99, 6 cpu, 8 p50);
 # pq SCENARIO SERVER FIELD: 3 largest RSS, 4 socket errors, 5 non-2xx,
 # 6 runs.
 pm() { awk -F'\t' -v s="$1" -v t="$2" -v n="$3" -v f="$4" \
@@ -474,6 +475,7 @@ py_title() {
 	json) echo "GET /json (json.dumps of one key), 64 connections" ;;
 	flask) echo "GET /flask (Flask's hello world), 64 connections" ;;
 	sleep) echo "GET /sleep (a 10 ms cooperative sleep), 256 connections" ;;
+	pg) echo "GET /pg (SELECT pg_sleep(0.05) on PostgreSQL), 100 connections" ;;
 	pipelined) echo "GET /plaintext, 64 connections, pipelined $(pyparam pipeline) deep" ;;
 	esac
 }
@@ -495,12 +497,17 @@ py_ratio() { awk -v a="$1" -v b="$2" "$AWK_LIB"'BEGIN { print ratio(a, b) }'; }
 py_row() { printf '| %s |\n' "$(printf '%s | ' "$@" | sed 's/ | $//')"; }
 
 # One scenario's table: a row per server that ran it, then ringlet ÷ each
-# peer that did.
+# peer that did. pg's has p50 too: there the median is the wait itself.
 py_scenario_table() {
-	local scen=$1 s t f peer threads
+	local scen=$1 s t f peer threads kind fields=4
 	local -a cols=() row
 	threads=$(pyparam threads)
 	for t in $threads; do cols+=("req/s -t$t"); done
+	if [[ $scen == pg ]]; then
+		fields+=" 8"
+		for t in $threads; do cols+=("p50 µs -t$t"); done
+	fi
+	fields+=" 5 6"
 	for t in $threads; do cols+=("p99 µs -t$t"); done
 	for t in $threads; do cols+=("CPU µs/req -t$t"); done
 	cols+=("RSS MiB" "socket errors" "non-2xx")
@@ -508,9 +515,12 @@ py_scenario_table() {
 	for s in $PY_SERVERS; do
 		[[ -n $(pq "$scen" "$s" 6) ]] || continue
 		row=("$s")
-		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 4)" n)"); done
-		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 5)" n)"); done
-		for t in $threads; do row+=("$(py_cell "$(pm "$scen" "$t" "$s" 6)" cpu)"); done
+		for f in $fields; do
+			for t in $threads; do
+				if [[ $f == 6 ]]; then kind=cpu; else kind=n; fi
+				row+=("$(py_cell "$(pm "$scen" "$t" "$s" "$f")" "$kind")")
+			done
+		done
 		row+=("$(py_cell "$(pq "$scen" "$s" 3)" mib)")
 		row+=("$(py_cell "$(pq "$scen" "$s" 4)" n)" "$(py_cell "$(pq "$scen" "$s" 5)" n)")
 		py_row "${row[@]}"
@@ -519,9 +529,9 @@ py_scenario_table() {
 	for peer in $(py_peers); do
 		[[ -n $(pq "$scen" "$peer" 6) ]] || continue
 		row=("ringlet ÷ $peer")
-		for f in 4 5 6; do
+		for f in $fields; do
 			for t in $threads; do
-				row+=("$(py_ratio "$(pm "$scen" "$t" ringlet $f)" "$(pm "$scen" "$t" "$peer" $f)")")
+				row+=("$(py_ratio "$(pm "$scen" "$t" ringlet "$f")" "$(pm "$scen" "$t" "$peer" "$f")")")
 			done
 		done
 		row+=("$(py_ratio "$(pq "$scen" ringlet 3)" "$(pq "$scen" "$peer" 3)")" "" "")
@@ -552,14 +562,26 @@ py_summary_table() {
 	done
 }
 
+# /sleep's and /pg's cells are their time in ms when right; /pg's column
+# is there when some server was asked it (a run with pg).
 py_checks_table() {
-	table_head server /plaintext /json /flask "/sleep (ms)" "16 pipelined" \
+	local -a cols=(/plaintext /json /flask "/sleep (ms)")
+	local pg=0
+	if awk -F'\t' '$2 == "/pg" { f = 1 } END { exit !f }' "$PY/answers.tsv"; then
+		pg=1
+		cols+=("/pg (ms)")
+	fi
+	table_head server "${cols[@]}" "16 pipelined" \
 		"/plaintext bytes (head + body)" "header fields"
-	awk -F'\t' '
+	awk -F'\t' -v pg="$pg" '
+	function waited(s, path) {
+		if (!((s, path) in a)) return "not asked"
+		return a[s, path] == "ok" ? sprintf("%.1f", t[s, path] * 1000) : a[s, path]
+	}
 	FILENAME ~ /answers/ {
 		if (FNR == 1) next
 		a[$1, $2] = ($7 == 1 ? "ok" : $3 " " $4)
-		if ($2 == "/sleep") t[$1] = $6
+		t[$1, $2] = $6
 		if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
 		next
 	}
@@ -568,9 +590,9 @@ py_checks_table() {
 	END {
 		for (i = 1; i <= n; i++) {
 			s = order[i]
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s,
+			printf "| %s | %s | %s | %s | %s |%s %s | %s | %s |\n", s,
 				a[s, "/plaintext"], a[s, "/json"], a[s, "/flask"],
-				(a[s, "/sleep"] == "ok" ? sprintf("%.1f", t[s] * 1000) : a[s, "/sleep"]),
+				waited(s, "/sleep"), (pg ? " " waited(s, "/pg") " |" : ""),
 				(s in p ? p[s] : "-"), hb[s], hn[s]
 		}
 	}' "$PY/answers.tsv" "$PY/pipeline.tsv" "$PY/headers.tsv"
@@ -598,7 +620,7 @@ py_alloc_table() {
 }
 
 py_section() {
-	local scen
+	local scen why
 	echo "## 8. The Python front: ringlet against gunicorn and uWSGI"
 	echo
 	cat <<EOF
@@ -608,10 +630,12 @@ ringlet's Python front (\`python3 -m ringlet -w 1\`, a greenlet per
 request), gunicorn's \`sync\` and \`gevent\` workers, uWSGI (\`--master
 --processes 1\`, \`--$(pyparam uwsgi_socket)\`) without and with its gevent
 loop (\`--gevent 1000\`). /sleep waits 10 ms with \`ringlet.sleep\`,
-\`gevent.sleep\` or, in the sync workers, \`time.sleep\`. Each scenario
-runs with wrk $(pyparam threads | sed 's/\([0-9]\+\)/-t\1/g'), $(pyparam rounds) round(s) of $(pyparam duration) s per server, the servers
+\`gevent.sleep\` or, in the sync workers, \`time.sleep\`; /pg 50 ms on
+PostgreSQL through psycopg2, with ringlet's wait callback
+(\`ringlet.patch()\`), psycogreen's under gevent, none in the sync
+workers. Each scenario runs with wrk $(pyparam threads | sed 's/\([0-9]\+\)/-t\1/g'), $(pyparam rounds) round(s) of $(pyparam duration) s per server, the servers
 interleaved (their order rotates each round), $(if (($(pyparam warmup))); then echo "after a $(pyparam warmup) s warm-up"; else echo "without warm-up"; fi);
-req/s, p99 latency and CPU per request are medians over the rounds. The
+req/s, latency (p50, p99) and CPU per request are medians over the rounds. The
 measured process is the worker (the master's child): CPU from
 \`/proc/PID/stat\`; RSS its VmRSS read after each run, the largest of the
 scenario's runs (it carries what earlier scenarios grew). Errors are
@@ -633,10 +657,10 @@ EOF
 		cat <<EOF
 Reading the figures: gunicorn's sync worker and uWSGI without gevent
 serve one request at a time; gunicorn's closes the connection after each
-answer (\`Connection: close\`). Under /sleep they serve at most 100 req/s
-with the other connections queued: p99 is then bounded by the run's
-length (or wrk's 2 s timeout), not a latency either would show at a
-lower load.
+answer (\`Connection: close\`). Under /sleep they serve at most 100 req/s,
+under /pg at most 20, with the other connections queued: p99 is then
+bounded by the run's length (or wrk's 2 s timeout), not a latency either
+would show at a lower load.
 
 EOF
 	fi
@@ -661,9 +685,9 @@ EOF
 	if [[ -s $PY/answers.tsv ]]; then
 		cat <<EOF
 Checked before timing: each path once (status, body, Content-Type;
-/sleep's time), then 16 requests pipelined in one write on a raw socket,
-/sleep among them, each answer read in turn against the path asked. A
-server failing a check is left out of that scenario.
+/sleep's and /pg's time), then 16 requests pipelined in one write on a
+raw socket, /sleep among them, each answer read in turn against the path
+asked. A server failing a check is left out of that scenario.
 EOF
 		echo
 		py_checks_table
@@ -677,8 +701,25 @@ EOF
 				echo "p99 here is per batch of $(pyparam pipeline) requests (bench/pipeline.lua)."
 				echo
 			fi
+			if [[ $scen == pg ]]; then
+				cat <<EOF
+Each request waits 50 ms on PostgreSQL (\`SELECT pg_sleep(0.05)\`
+through psycopg2, on a connection the application keeps in its list of
+idle ones), with one worker: a worker that blocks while it waits serves
+one request at a time and tops out at ~20 req/s (1 / 50 ms) whatever its
+CPU, the other connections queued; one that waits cooperatively has the
+100 connections' queries in flight at once, at most 2,000 req/s
+(100 / 50 ms), with p50 near 50 ms. PostgreSQL, a throwaway cluster
+(\`tests/python/services.py postgres\`) of 300 connections, closes a
+session idle for 1 s (\`idle_session_timeout\`) so that the five
+servers' connections fit in it: each run opens its own anew, which its
+first requests' latency carries.
+EOF
+				echo
+			fi
 			if [[ -z $(awk -F'\t' -v s="$scen" '$1 == s' "$WORK/py-scen.tsv") ]]; then
-				echo "Not run: no server passed its check."
+				why=$(awk -F'\t' -v k="scenario $scen" '$1 == k { print $2 }' "$PY/skipped.tsv" 2>/dev/null || true)
+				echo "Not run: ${why:-no server passed its check.}"
 			else
 				py_scenario_table "$scen"
 			fi
@@ -715,7 +756,11 @@ EOF
 	if [[ -s $PY/commands.txt ]]; then
 		echo "### Python commands"
 		echo
-		echo "Each server ran in its own directory under \$TMP (\$PORT: its port); from the repository root the commands run as they are."
+		if grep -q WSGI_APP_PG_DSN "$PY/commands.txt"; then
+			echo "Each server ran in its own directory under \$TMP (\$PORT: its port); from the repository root the commands run as they are, WSGI_APP_PG_DSN with the DSN the first one printed (its port changes from run to run)."
+		else
+			echo "Each server ran in its own directory under \$TMP (\$PORT: its port); from the repository root the commands run as they are."
+		fi
 		echo
 		echo '```'
 		cat "$PY/commands.txt"
