@@ -75,7 +75,7 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    gunicorn python3-gevent uwsgi-core uwsgi-plugin-python3 \
 	    uwsgi-plugin-gevent-python3 \
 	    postgresql python3-psycopg2 python3-psycogreen \
-	    redis-server python3-redis openssl
+	    redis-server python3-redis openssl prometheus
 packages:
 	@echo $(PACKAGES)
 

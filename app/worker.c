@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* Every handler gets the app as its data, except the library's handlers:
- * the static files get the worker's rg_static, /stats the server. */
+ * the static files get the worker's rg_static, /stats and /metrics the
+ * server. */
 static const struct {
 	const char *method;
 	const char *pattern;
@@ -26,6 +27,7 @@ static const struct {
     {"POST", "/", app_root_echo},
     {"POST", "/echo", app_echo_headers},
     {"GET", "/stats", rg_stats_handler},
+    {"GET", "/metrics", rg_metrics_handler},
     {"GET", "/sleep", app_sleep},
     {"GET", "/upstream", app_upstream},
     {"GET", "/stream", app_stream},
@@ -49,9 +51,10 @@ static int setup(struct rg_server *server, const struct rg_config *c, void *arg)
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rg_handler *h = routes[i].handler;
-		void *data = h == rg_static_handler  ? (void *)app->files
-			     : h == rg_stats_handler ? (void *)server
-						     : (void *)app;
+		void *data = h == rg_static_handler ? (void *)app->files
+			     : h == rg_stats_handler || h == rg_metrics_handler
+				 ? (void *)server
+				 : (void *)app;
 		int rc = rg_route(server, routes[i].method, routes[i].pattern,
 				  h, data);
 		if (rc < 0) {

@@ -583,15 +583,34 @@ int rg_fd_wait(int fd, short events, uint32_t timeout_ms);
  * whenever the worker publishes (about once a second, and for each
  * /stats), on the loop. The whole server's value of a figure is the sum
  * over the workers, or their maximum for those whose bit is set in
- * `max_mask` (a longest pause, a high-water mark). */
+ * `max_mask` (a longest pause, a high-water mark).
+ * In rg_server_metrics a figure is ringlet_<section>_<name>, one series per
+ * worker: a gauge (a level, which can go down) when its bit is set in
+ * `max_mask` or `gauge_mask`, or its name ends in "_in_use", "_high_water"
+ * or "_max"; otherwise a counter, named with "_total" last. A name ending
+ * in "_ns", "_us" or "_ms" is shown in seconds ("_seconds"). Names should
+ * be [a-z0-9_]; other characters are shown as '_'. */
 #define RG_STATS_EXTRA 16
 struct rg_stats_extra {
 	const char *section;
 	const char *names[RG_STATS_EXTRA]; /* NULL ends the list */
 	uint32_t max_mask;
+	uint32_t gauge_mask; /* levels summed over the workers (allocated
+				blocks): gauges in rg_server_metrics */
 	void (*read)(void *arg, uint64_t values[RG_STATS_EXTRA]);
 	void *arg;
 };
+
+/* The request histograms of rg_server_stats. Bucket i counts the requests
+ * whose figure was at most bound i and above bound i - 1; the last bucket,
+ * those above every bound. They are not cumulative (rg_server_metrics adds
+ * them up), and their sum is `requests`. Duration, from the loop iteration
+ * in which the request's first bytes are parsed to its response being
+ * complete, bounds 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5,
+ * 10 s; arena bytes, what the request's arena handed out (rg_arena_used at
+ * its end, heap spills included), bounds 256 << i bytes: 256 B to 1 MiB. */
+#define RG_STATS_DURATION_BUCKETS 15
+#define RG_STATS_ARENA_BUCKETS 14
 
 struct rg_server_stats {
 	uint64_t connections_accepted;
@@ -607,6 +626,10 @@ struct rg_server_stats {
 	struct rg_pool_stats connections, coroutines, arena_blocks;
 	struct rg_slab_stats slab;
 	uint64_t extra[RG_STATS_EXTRA]; /* rg_server_config.stats_extra's */
+	uint64_t duration_buckets[RG_STATS_DURATION_BUCKETS];
+	uint64_t duration_ns; /* their sum over the requests */
+	uint64_t arena_buckets[RG_STATS_ARENA_BUCKETS];
+	uint64_t arena_bytes; /* their sum over the requests */
 };
 
 /* A shared-memory board where several worker processes publish their
@@ -630,10 +653,28 @@ void rg_server_stats(const struct rg_server *server,
 size_t rg_server_stats_json(const struct rg_server *server, char *buf,
 			    size_t cap);
 
+/* Writes the statistics in the Prometheus text exposition format 0.0.4
+ * into buf[0, cap): every figure above as a family with HELP and TYPE
+ * (counters ending in "_total", sizes in "_bytes", times in "_seconds"),
+ * one series per worker labelled worker="<board slot>" (worker="0" without
+ * a board), memory by tier, pools, slab classes, the two request
+ * histograms and the program's section (rg_stats_extra). A worker that
+ * restarted counts from 0 again: a counter reset, as Prometheus expects of
+ * a process. Calls no allocator. Returns the length it needs, like
+ * snprintf. */
+size_t rg_server_metrics(const struct rg_server *server, char *buf, size_t cap);
+
 /* GET handler for the statistics (the JSON above) of the server in
  * `data` (a struct rg_server *): rg_route(s, "GET", "/stats",
  * rg_stats_handler, s). 503 when the arena cannot hold a large document. */
 void rg_stats_handler(struct rg_request *req, void *data);
+
+/* GET handler for the same figures in the Prometheus text format (above),
+ * Content-Type "text/plain; version=0.0.4; charset=utf-8", of the server
+ * in `data`: rg_route(s, "GET", "/metrics", rg_metrics_handler, s).
+ * Streamed (chunked) as it is written, from a buffer on the stack: no
+ * heap, however many workers. */
+void rg_metrics_handler(struct rg_request *req, void *data);
 
 /* A range of client addresses: the first `bits` bits of `addr` (an IPv4
  * address in its first 4 bytes). */

@@ -3,6 +3,7 @@
  * inq.c). */
 #include "core/server.h"
 #include "core/access_log.h"
+#include "core/stats.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -156,6 +157,7 @@ static struct rg_request *request_new(struct rg__conn *c)
 	r->conn = c;
 	r->arena = a;
 	r->resp_left = -1;
+	r->start_ns = w->now_ns;
 	rg__parser_init(&r->parser, &w->limits);
 	c->req = r;
 	c->deadline = now_ms(c) + cfg(c)->header_timeout_ms;
@@ -380,7 +382,9 @@ static void conn_process(struct rg__conn *c)
 			}
 			if (d < 0)
 				c->flags |= RG__C_LAST;
-			c->w->stats.requests++;
+			rg__stats_request(&c->w->stats,
+					  rg__clock_ns() - r->start_ns,
+					  rg_arena_used(r->arena));
 			request_end(c);
 			if (c->flags & RG__C_LAST)
 				break;

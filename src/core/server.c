@@ -266,11 +266,13 @@ static void on_wake(struct rg__io_op *op, int res)
 }
 
 /* The loop's clocks: read once per iteration, and again when a wait
- * returns, so deadlines set by its callbacks count from now. */
+ * returns, so deadlines set by its callbacks count from now (and a
+ * request's duration from when its bytes came). */
 static void worker_tick(void *arg)
 {
 	struct rg__worker *w = arg;
-	w->timers.now = rg__clock_ms();
+	w->now_ns = rg__clock_ns();
+	w->timers.now = rg__clock_ms_at(w->now_ns);
 	w->wall = time(NULL);
 }
 

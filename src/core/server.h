@@ -1,7 +1,7 @@
 /* server.h: the server's internal state shared by its files: the worker
  * (server.c: loop, accept, stop), connections (conn.c) and their input
  * (inq.c), requests and responses (request.c, body.c, sendfile.c),
- * suspending calls (suspend.c) and statistics (stats.c). */
+ * suspending calls (suspend.c) and statistics (stats.c, metrics.c). */
 #ifndef RG_CORE_SERVER_H
 #define RG_CORE_SERVER_H
 
@@ -158,6 +158,9 @@ struct rg_request {
 	/* For the access log: status sent, body bytes sent. */
 	uint16_t status;
 	uint64_t body_sent;
+	/* For the duration histogram: the loop's clock when the request's
+	 * first bytes were parsed (worker.now_ns). */
+	uint64_t start_ns;
 	/* A head the parser rejected: its first line as received, copied
 	 * into the arena (access_log.c); ptr NULL otherwise. */
 	struct rg_str raw_line;
@@ -202,7 +205,9 @@ struct rg__worker {
 	uint64_t wake_buf;
 	int wake_fd;
 	bool stopping;
-	time_t wall; /* the loop's wall clock second, for Date */
+	time_t wall;	 /* the loop's wall clock second, for Date */
+	uint64_t now_ns; /* the loop's CLOCK_MONOTONIC, whose ms timers.now
+			    holds: when a request starts */
 	struct rg_server_stats stats; /* the counters; memory figures filled
 					 in by rg_server_stats */
 	struct rg__alog *alog;	      /* access log; NULL = none */

@@ -1,8 +1,9 @@
 /* stats.c: the worker's statistics (rg_server_stats), the shared board
  * where worker processes publish them (a seqlock per slot in an anonymous
  * shared mapping), and their JSON form with the derived figures operators
- * read (/stats). */
+ * read (/stats). Their Prometheus form is metrics.c's. */
 #include "core/server.h"
+#include "core/stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10 s. */
+#define MS 1000000ull
+const uint64_t rg__duration_bounds_ns[RG_STATS_DURATION_BUCKETS - 1] = {
+    MS / 2,    MS,	  5 * MS / 2, 5 * MS,	 10 * MS,
+    25 * MS,   50 * MS,	  100 * MS,   250 * MS,	 500 * MS,
+    1000 * MS, 2500 * MS, 5000 * MS,  10000 * MS};
+#undef MS
 
 /* "VmRSS:    1234 kB" in /proc/self/status, in bytes; 0 if absent. */
 static uint64_t status_kb(const char *text, const char *key)
@@ -132,11 +141,17 @@ void rg__stats_publish(struct rg__worker *w)
 	atomic_store(&sl->pid, (int32_t)getpid());
 }
 
-/* A consistent copy of a slot (retrying while its worker writes): its pid,
- * or 0 when the slot is empty or never settles. */
-static int32_t slot_read(const struct rg__stats_slot *sl,
-			 struct rg_server_stats *out)
+unsigned rg__stats_board_slots(const struct rg_stats_board *b)
 {
+	return b->nslots;
+}
+
+int32_t rg__stats_board_read(const struct rg_stats_board *b, unsigned slot,
+			     struct rg_server_stats *out)
+{
+	if (slot >= b->nslots)
+		return 0;
+	const struct rg__stats_slot *sl = &b->slots[slot];
 	for (int tries = 0; tries < 1000; tries++) {
 		int32_t pid = atomic_load(&sl->pid);
 		if (!pid)
@@ -212,27 +227,37 @@ static void add_stats(struct rg_server_stats *t,
 		tc->bytes_given += c->bytes_given;
 		add_pool(&tc->pool, &c->pool);
 	}
+	for (unsigned i = 0; i < RG_STATS_DURATION_BUCKETS; i++)
+		t->duration_buckets[i] += s->duration_buckets[i];
+	t->duration_ns += s->duration_ns;
+	for (unsigned i = 0; i < RG_STATS_ARENA_BUCKETS; i++)
+		t->arena_buckets[i] += s->arena_buckets[i];
+	t->arena_bytes += s->arena_bytes;
 }
 
 /* ------------------------------------------------------------------------
  * JSON
  * ------------------------------------------------------------------------ */
 
-struct out {
-	char *buf;
-	size_t cap, len;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o,
-						      const char *fmt, ...)
+/* Also metrics.c's (stats.h). */
+void rg__put(struct rg__out *o, const char *fmt, ...)
 {
-	va_list ap;
+	va_list ap, again;
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	int n = vsnprintf(o->len < o->cap ? o->buf + o->len : NULL,
 			  o->len < o->cap ? o->cap - o->len : 0, fmt, ap);
+	if (o->flush && n > 0 && o->len && o->len + (size_t)n >= o->cap) {
+		o->flush(o->arg, o->buf, o->len);
+		o->len = 0;
+		n = vsnprintf(o->buf, o->cap, fmt, again);
+	}
+	va_end(again);
 	va_end(ap);
 	if (n > 0)
 		o->len += (size_t)n;
+	if (o->flush && o->len >= o->cap)
+		o->len = o->cap - 1; /* cut */
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -240,48 +265,51 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
-static void put_pool(struct out *o, const char *name,
+static void put_pool(struct rg__out *o, const char *name,
 		     const struct rg_pool_stats *p)
 {
-	put(o,
-	    "\"%s\":{\"object_size\":%llu,\"capacity\":%llu,\"max\":%llu,"
-	    "\"in_use\":%llu,\"high_water\":%llu,\"saturation\":%.4f,"
-	    "\"failures\":%llu,\"bytes_reserved\":%llu}",
-	    name, (unsigned long long)p->object_size,
-	    (unsigned long long)p->capacity, (unsigned long long)p->max,
-	    (unsigned long long)p->in_use, (unsigned long long)p->high_water,
-	    ratio(p->high_water, p->max), (unsigned long long)p->failures,
-	    (unsigned long long)p->bytes_reserved);
+	rg__put(o,
+		"\"%s\":{\"object_size\":%llu,\"capacity\":%llu,\"max\":%llu,"
+		"\"in_use\":%llu,\"high_water\":%llu,\"saturation\":%.4f,"
+		"\"failures\":%llu,\"bytes_reserved\":%llu}",
+		name, (unsigned long long)p->object_size,
+		(unsigned long long)p->capacity, (unsigned long long)p->max,
+		(unsigned long long)p->in_use,
+		(unsigned long long)p->high_water, ratio(p->high_water, p->max),
+		(unsigned long long)p->failures,
+		(unsigned long long)p->bytes_reserved);
 }
 
 /* ,"section":{"name":value,...} of the program's figures, if any. */
-static void put_extra(struct out *o, const struct rg_server_stats *st,
+static void put_extra(struct rg__out *o, const struct rg_server_stats *st,
 		      const struct rg_stats_extra *x)
 {
 	if (!x)
 		return;
-	put(o, ",\"%s\":{", x->section);
+	rg__put(o, ",\"%s\":{", x->section);
 	for (unsigned i = 0; i < RG_STATS_EXTRA && x->names[i]; i++)
-		put(o, "%s\"%s\":%llu", i ? "," : "", x->names[i],
-		    (unsigned long long)st->extra[i]);
-	put(o, "}");
+		rg__put(o, "%s\"%s\":%llu", i ? "," : "", x->names[i],
+			(unsigned long long)st->extra[i]);
+	rg__put(o, "}");
 }
 
 /* The figures of `st` as JSON members, without the braces. */
-static void put_stats(struct out *o, const struct rg_server_stats *st,
+static void put_stats(struct rg__out *o, const struct rg_server_stats *st,
 		      const struct rg_stats_extra *x)
 {
 	const struct rg_arena_stats *a = &st->arena;
-	put(o,
-	    "\"connections\":{\"accepted\":%llu,\"active\":%llu,"
-	    "\"refused\":%llu,\"timeouts\":%llu},"
-	    "\"requests\":%llu,\"errors\":%llu,",
-	    (unsigned long long)st->connections_accepted,
-	    (unsigned long long)st->connections_active,
-	    (unsigned long long)st->connections_refused,
-	    (unsigned long long)st->timeouts, (unsigned long long)st->requests,
-	    (unsigned long long)st->errors);
-	put(o,
+	rg__put(o,
+		"\"connections\":{\"accepted\":%llu,\"active\":%llu,"
+		"\"refused\":%llu,\"timeouts\":%llu},"
+		"\"requests\":%llu,\"errors\":%llu,",
+		(unsigned long long)st->connections_accepted,
+		(unsigned long long)st->connections_active,
+		(unsigned long long)st->connections_refused,
+		(unsigned long long)st->timeouts,
+		(unsigned long long)st->requests,
+		(unsigned long long)st->errors);
+	rg__put(
+	    o,
 	    "\"memory\":{\"rss\":%llu,\"peak_rss\":%llu,\"reserved\":%llu,"
 	    "\"peak_reserved\":%llu,\"limit\":%llu,\"limit_failures\":%llu},",
 	    (unsigned long long)st->rss_bytes,
@@ -292,7 +320,8 @@ static void put_stats(struct out *o, const struct rg_server_stats *st,
 	    (unsigned long long)st->memory.failures);
 	/* Utilisation: bytes handed out per byte of block held; spills and
 	 * allocations per request (an arena lives one request). */
-	put(o,
+	rg__put(
+	    o,
 	    "\"arena\":{\"requests\":%llu,\"allocs\":%llu,"
 	    "\"allocs_per_request\":%.2f,\"bytes_used\":%llu,"
 	    "\"bytes_reserved\":%llu,\"utilisation\":%.4f,"
@@ -306,42 +335,43 @@ static void put_stats(struct out *o, const struct rg_server_stats *st,
 	    (unsigned long long)a->extra_blocks, (unsigned long long)a->spills,
 	    (unsigned long long)a->spill_bytes, ratio(a->spills, a->lifecycles),
 	    (unsigned long long)a->failures);
-	put(o, "\"pools\":{");
+	rg__put(o, "\"pools\":{");
 	put_pool(o, "connections", &st->connections);
-	put(o, ",");
+	rg__put(o, ",");
 	put_pool(o, "coroutine_stacks", &st->coroutines);
-	put(o, ",");
+	rg__put(o, ",");
 	put_pool(o, "arena_blocks", &st->arena_blocks);
-	put(o, "},\"slab\":{\"too_large\":%llu,\"classes\":[",
-	    (unsigned long long)st->slab.too_large);
+	rg__put(o, "},\"slab\":{\"too_large\":%llu,\"classes\":[",
+		(unsigned long long)st->slab.too_large);
 	for (unsigned i = 0; i < st->slab.nclasses; i++) {
 		const struct rg_slab_class_stats *c = &st->slab.classes[i];
 		/* Fragmentation: the share of given bytes nobody asked for. */
-		put(o,
-		    "%s{\"size\":%llu,\"allocs\":%llu,\"in_use\":%llu,"
-		    "\"high_water\":%llu,\"fragmentation\":%.4f}",
-		    i ? "," : "", (unsigned long long)c->size,
-		    (unsigned long long)c->allocs,
-		    (unsigned long long)c->pool.in_use,
-		    (unsigned long long)c->pool.high_water,
-		    c->bytes_given ? 1.0 - ratio(c->bytes_asked, c->bytes_given)
-				   : 0.0);
+		rg__put(o,
+			"%s{\"size\":%llu,\"allocs\":%llu,\"in_use\":%llu,"
+			"\"high_water\":%llu,\"fragmentation\":%.4f}",
+			i ? "," : "", (unsigned long long)c->size,
+			(unsigned long long)c->allocs,
+			(unsigned long long)c->pool.in_use,
+			(unsigned long long)c->pool.high_water,
+			c->bytes_given
+			    ? 1.0 - ratio(c->bytes_asked, c->bytes_given)
+			    : 0.0);
 	}
-	put(o, "]}");
+	rg__put(o, "]}");
 	put_extra(o, st, x);
 }
 
 size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0};
+	struct rg__out o = {.buf = buf, .cap = cap};
 	struct rg_server_stats one;
 	struct rg_stats_board *b = s->config.stats_board;
 	const struct rg_stats_extra *x = s->config.stats_extra;
 	if (!b) {
 		rg_server_stats(s, &one);
-		put(&o, "{");
+		rg__put(&o, "{");
 		put_stats(&o, &one, x);
-		put(&o, "}");
+		rg__put(&o, "}");
 		return o.len;
 	}
 	/* The whole server, in one pass over the board so that the list,
@@ -352,26 +382,26 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 	struct rg_server_stats total;
 	memset(&total, 0, sizeof(total));
 	unsigned n = 0;
-	put(&o, "{\"workers\":[");
+	rg__put(&o, "{\"workers\":[");
 	for (unsigned i = 0; i < b->nslots; i++) {
-		int32_t pid = slot_read(&b->slots[i], &one);
+		int32_t pid = rg__stats_board_read(b, i, &one);
 		if (!pid)
 			continue;
 		add_stats(&total, &one, x);
-		put(&o,
-		    "%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
-		    "\"connections_active\":%llu,\"rss\":%llu,"
-		    "\"reserved\":%llu",
-		    n++ ? "," : "", i, (int)pid,
-		    (unsigned long long)one.requests,
-		    (unsigned long long)one.connections_active,
-		    (unsigned long long)one.rss_bytes,
-		    (unsigned long long)one.memory.reserved);
+		rg__put(&o,
+			"%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
+			"\"connections_active\":%llu,\"rss\":%llu,"
+			"\"reserved\":%llu",
+			n++ ? "," : "", i, (int)pid,
+			(unsigned long long)one.requests,
+			(unsigned long long)one.connections_active,
+			(unsigned long long)one.rss_bytes,
+			(unsigned long long)one.memory.reserved);
 		put_extra(&o, &one, x);
-		put(&o, "}");
+		rg__put(&o, "}");
 	}
-	put(&o, "],\"worker_count\":%u,", n);
+	rg__put(&o, "],\"worker_count\":%u,", n);
 	put_stats(&o, &total, x);
-	put(&o, "}");
+	rg__put(&o, "}");
 	return o.len;
 }

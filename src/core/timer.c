@@ -4,11 +4,16 @@
 #include <stddef.h>
 #include <time.h>
 
-uint64_t rg__clock_ms(void)
+uint64_t rg__clock_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rg__clock_ms(void)
+{
+	return rg__clock_ms_at(rg__clock_ns());
 }
 
 /* Two heaps (roots, either may be NULL) into one; returns the root. */

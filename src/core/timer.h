@@ -26,6 +26,13 @@ struct rg__timers {
 /* Milliseconds of CLOCK_MONOTONIC, never 0. */
 uint64_t rg__clock_ms(void);
 
+/* Nanoseconds of CLOCK_MONOTONIC, and the rg__clock_ms of that instant. */
+uint64_t rg__clock_ns(void);
+static inline uint64_t rg__clock_ms_at(uint64_t ns)
+{
+	return ns / 1000000 + 1;
+}
+
 /* Arms `t` to call t->fire(t) once `at` has passed. `t` must not be armed. */
 void rg__timer_add(struct rg__timers *ts, struct rg__timer *t, uint64_t at);
 

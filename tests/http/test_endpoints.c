@@ -2,9 +2,10 @@
  * with fixed and random inputs checked by value: /plaintext, /json,
  * /baseline11 (GET and POST), /json/{count} against dataset.json, /upload
  * (up to 20 MiB, Content-Length and chunked), /static (every file, and
- * paths that must not escape the root), /, /echo, /stats, /sleep,
- * /upstream against a stub upstream, and routing (404, 405 with Allow,
- * 501). Every test runs on both io backends (fixture.h). */
+ * paths that must not escape the root), /, /echo, /stats, /metrics (its
+ * counters, and promtool's check of the output), /sleep, /upstream against
+ * a stub upstream, and routing (404, 405 with Allow, 501). Every test runs
+ * on both io backends (fixture.h). */
 #include "fixture.h"
 #include "json.h"
 #include "stub.h"
@@ -572,6 +573,121 @@ static void test_stats(void **state)
 	http_close(&c);
 }
 
+/* GET /metrics: 200, the 0.0.4 text format's type; the body in *r. */
+static void metrics_get(struct http_conn *c, struct http_resp *r)
+{
+	send_str(c, GET("/metrics"));
+	read_resp(c, r, 0);
+	assert_int_equal(r->status, 200);
+	const char *ct = http_header(r, "Content-Type");
+	assert_non_null(ct);
+	assert_string_equal(ct, "text/plain; version=0.0.4; charset=utf-8");
+	assert_true(r->body_len > 0 && r->body[r->body_len - 1] == '\n');
+}
+
+/* The sum of a family's series over its labels (every worker). */
+static double metrics_sum(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	double sum = 0;
+	int seen = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (!strncmp(p, name, n) && (p[n] == '{' || p[n] == ' ')) {
+			const char *v = memchr(p, ' ', (size_t)(nl - p));
+			assert_non_null(v);
+			sum += strtod(v + 1, NULL);
+			seen++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (!seen)
+		print_message("/metrics has no %s\n", name);
+	assert_true(seen > 0);
+	return sum;
+}
+
+/* Requests counted as they complete: those sent between two scrapes, and
+ * the first scrape itself, each in the duration histogram too. */
+static void test_metrics(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	struct http_conn c;
+	struct http_resp r;
+	conn_open(f, &c);
+	metrics_get(&c, &r);
+	double req0 = metrics_sum(r.body, "ringlet_requests_total");
+	double dur0 =
+	    metrics_sum(r.body, "ringlet_request_duration_seconds_count");
+	assert_true(req0 == dur0);
+	http_resp_free(&r);
+	for (int i = 0; i < 7; i++)
+		roundtrip(&c, GET("/plaintext"), 200, "Hello, World!");
+	metrics_get(&c, &r);
+	double req1 = metrics_sum(r.body, "ringlet_requests_total");
+	double dur1 =
+	    metrics_sum(r.body, "ringlet_request_duration_seconds_count");
+	double arena1 =
+	    metrics_sum(r.body, "ringlet_request_arena_bytes_count");
+	if (req1 != req0 + 8 || dur1 != dur0 + 8)
+		print_message("requests %g then %g, durations %g then %g, "
+			      "after 7 and a scrape\n",
+			      req0, req1, dur0, dur1);
+	assert_true(req1 == req0 + 8);
+	assert_true(dur1 == dur0 + 8);
+	assert_true(arena1 == req1);
+	assert_true(metrics_sum(r.body, "ringlet_connections_active") >= 1);
+	assert_true(metrics_sum(r.body, "process_resident_memory_bytes") > 0);
+	assert_non_null(strstr(r.body, "# TYPE ringlet_requests_total "
+				       "counter\n"));
+	http_resp_free(&r);
+	http_close(&c);
+}
+
+/* Prometheus's own linter on the real output: `promtool check metrics`
+ * (Debian's prometheus package), after some traffic. */
+static void test_metrics_promtool(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	static const char *const probe[] = {"sh", "-c", "command -v promtool",
+					    NULL};
+	char *out;
+	size_t len;
+	int st = run_capture(probe, &out, &len, 5000);
+	free(out);
+	if (st != 0) {
+		print_message("SKIP: promtool is not installed (Debian "
+			      "package prometheus)\n");
+		skip();
+	}
+	struct http_conn c;
+	struct http_resp r;
+	conn_open(f, &c);
+	roundtrip(&c, GET("/plaintext"), 200, "Hello, World!");
+	roundtrip(&c, GET("/no-such-path"), 404, "404 Not Found\n");
+	metrics_get(&c, &r);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/metrics.txt", fixture_tmpdir());
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(r.body, 1, r.body_len, fp), r.body_len);
+	assert_int_equal(fclose(fp), 0);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+	const char *const check_argv[] = {"sh", "-c", cmd, NULL};
+	st = run_capture(check_argv, &out, &len, 20000);
+	if (st != 0 || len)
+		print_message("promtool check metrics (status %d): %s\n", st,
+			      out);
+	assert_int_equal(st, 0);
+	assert_int_equal(len, 0);
+	free(out);
+	http_resp_free(&r);
+	http_close(&c);
+}
+
 static void test_sleep(void **state)
 {
 	struct fixture *f = fixture_get(state);
@@ -692,14 +808,24 @@ int main(void)
 {
 	fixture_init();
 	const struct CMUnitTest tests[] = {
-	    T(test_plaintext),	    T(test_json),
-	    T(test_baseline11_get), T(test_baseline11_post),
-	    T(test_json_count),	    T(test_upload),
-	    T(test_upload_20mb),    T(test_upload_20mb_chunked),
-	    T(test_static),	    T(test_static_missing),
-	    T(test_root),	    T(test_echo),
-	    T(test_stats),	    T(test_sleep),
-	    T(test_upstream),	    T(test_routing),
+	    T(test_plaintext),
+	    T(test_json),
+	    T(test_baseline11_get),
+	    T(test_baseline11_post),
+	    T(test_json_count),
+	    T(test_upload),
+	    T(test_upload_20mb),
+	    T(test_upload_20mb_chunked),
+	    T(test_static),
+	    T(test_static_missing),
+	    T(test_root),
+	    T(test_echo),
+	    T(test_stats),
+	    T(test_metrics),
+	    T(test_metrics_promtool),
+	    T(test_sleep),
+	    T(test_upstream),
+	    T(test_routing),
 	};
 	return FIXTURE_RUN(tests) ? 1 : 0;
 }
