@@ -11,12 +11,12 @@
 #   full   OUT=latest: 3 interleaved rounds of 4 s per scenario, 10,000
 #          idle connections, a 5,000,000-request soak (about 8 minutes on
 #          2 cores), then the Python front: every scenario with -t1 and
-#          -t2, heap calls of every server (about 10 more minutes)
+#          -t2, heap calls of every server (about 12 more minutes)
 #   quick  OUT=quick: a sanity check of the harness in under two minutes:
 #          one round of 1 s, no warm-up, 1,000 idle connections, a
 #          200,000-request soak, no micro-benchmarks (built, not run); the
 #          Python front with -t1 only, heap calls of ringlet's alone
-#          (about 40 s of it). Its timings mean nothing.
+#          (about 45 s of it). Its timings mean nothing.
 #
 # Every variable bench/server.sh or bench/python.sh reads can be set to
 # override the preset (e.g. DURATION=10 bench/run.sh); MICRO=0 skips the
