@@ -30,6 +30,7 @@
 
 #include "guard.h"
 #include "ringlet.h"
+#include "server.h"
 
 /* ------------------------------------------------------------------------
  * Allocator calls, counted on the threads that ask for it
@@ -429,22 +430,6 @@ static void read_figures(void *arg, uint64_t *v)
 	       sizeof(((struct figures *)arg)->v));
 }
 
-static struct rg_server *make(struct rg_stats_board *b, unsigned slot,
-			      const struct rg_stats_extra *x)
-{
-	struct rg_server_config c;
-	rg_server_config_init(&c);
-	c.host = "127.0.0.1";
-	c.port = 0;
-	c.max_connections = 16;
-	c.stats_board = b;
-	c.stats_slot = slot;
-	c.stats_extra = x;
-	struct rg_server *s = rg_server_create(&c);
-	assert_non_null(s);
-	return s;
-}
-
 static char text[1 << 18];
 static struct exposition expo;
 
@@ -467,7 +452,7 @@ static void test_board(void **state)
 	/* Three slots, the last one empty: no series for it. */
 	struct rg_stats_board *b = rg_stats_board_create(3);
 	assert_non_null(b);
-	struct rg_server *s0 = make(b, 0, &x0), *s1 = make(b, 1, &x1);
+	struct rg_server *s0 = board_server(b, 0, &x0), *s1 = board_server(b, 1, &x1);
 	rg_server_metrics(s1, NULL, 0); /* publishes slot 1 */
 	size_t n = rg_server_metrics(s0, text, sizeof(text));
 	assert_true(n < sizeof(text));
@@ -508,7 +493,7 @@ static void test_board(void **state)
 static void test_single(void **state)
 {
 	(void)state;
-	struct rg_server *s = make(NULL, 0, NULL);
+	struct rg_server *s = board_server(NULL, 0, NULL);
 	size_t n = rg_server_metrics(s, text, sizeof(text));
 	assert_true(n < sizeof(text));
 	check_exposition(&expo, text);
@@ -525,7 +510,7 @@ static void test_single(void **state)
 static void test_length(void **state)
 {
 	(void)state;
-	struct rg_server *s = make(NULL, 0, NULL);
+	struct rg_server *s = board_server(NULL, 0, NULL);
 	size_t full = rg_server_metrics(s, text, sizeof(text));
 	assert_true(full > 1000);
 	assert_true(rg_server_metrics(s, NULL, 0) + 32 > full);
@@ -555,11 +540,7 @@ static void test_length(void **state)
  * ------------------------------------------------------------------------ */
 
 static struct rg_server *server;
-static pthread_t thread;
 static uint16_t port;
-static int run_state; /* 0 starting, 1 running, -errno ended */
-static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 /* Allocator calls made while /m and /metrics wrote their figures. */
 static unsigned long calls_m, calls_metrics;
 static char mtext[1 << 16];
@@ -592,29 +573,6 @@ static void h_metrics(struct rg_request *req, void *data)
 	calls_metrics = atomic_load(&heap_calls) - before;
 }
 
-static void set_state(int st)
-{
-	pthread_mutex_lock(&run_lock);
-	if (run_state == 0)
-		run_state = st;
-	pthread_cond_broadcast(&run_cond);
-	pthread_mutex_unlock(&run_lock);
-}
-
-static void on_ready(void *arg)
-{
-	(void)arg;
-	set_state(1);
-}
-
-static void *run(void *arg)
-{
-	(void)arg;
-	int err = rg_server_run(server);
-	set_state(err < 0 ? err : -EIO);
-	return NULL;
-}
-
 static int setup_server(void **state)
 {
 	(void)state;
@@ -624,37 +582,28 @@ static int setup_server(void **state)
 	cfg.port = 0;
 	cfg.io_backend = RG_IO_EPOLL;
 	cfg.max_connections = 64;
-	cfg.ready = on_ready;
-	run_state = 0;
+	cfg.ready = thread_server_ready;
 	server = rg_server_create(&cfg);
 	if (!server)
 		return -1;
 	if (rg_route(server, "GET", "/hello", h_hello, NULL) ||
 	    rg_route(server, "GET", "/m", h_m, server) ||
-	    rg_route(server, "GET", "/metrics", h_metrics, server) ||
-	    rg_server_listen(server) < 0)
+	    rg_route(server, "GET", "/metrics", h_metrics, server))
 		return -1;
-	port = rg_server_port(server);
-	if (pthread_create(&thread, NULL, run, NULL))
-		return -1;
-	pthread_mutex_lock(&run_lock);
-	while (run_state == 0)
-		pthread_cond_wait(&run_cond, &run_lock);
-	int st = run_state;
-	pthread_mutex_unlock(&run_lock);
+	int st = thread_server_start(server);
 	if (st < 0) {
+		server = NULL;
 		fprintf(stderr, "server not started: %s\n", strerror(-st));
 		return -1;
 	}
+	port = rg_server_port(server);
 	return 0;
 }
 
 static int teardown_server(void **state)
 {
 	(void)state;
-	rg_server_stop(server);
-	pthread_join(thread, NULL);
-	rg_server_destroy(server);
+	thread_server_stop(server);
 	server = NULL;
 	return 0;
 }

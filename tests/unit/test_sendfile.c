@@ -27,6 +27,7 @@
 
 #include "../uring_probe.h"
 #include "ringlet.h"
+#include "server.h"
 
 #define FILE_SIZE (8u << 20)
 
@@ -38,19 +39,12 @@ static int file_fd = -1;
 static int res_a, res_b, res_c;
 
 static struct rg_server *server;
-static pthread_t thread;
 static uint16_t port;
 /* Why the test whose setup started no server cannot run, and whether that
  * fails it (any backend the kernel can run) or skips it (io_uring where
  * the kernel cannot). */
 static char why_not[256];
 static bool must_fail;
-
-/* The server thread's state: 0 starting, 1 running (the ready callback),
- * -errno when rg_server_run returned that. */
-static int run_state;
-static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t run_cond = PTHREAD_COND_INITIALIZER;
 
 /* ------------------------------------------------------------------------
  * Handlers: the query says which bytes ("?off=N&len=N").
@@ -123,21 +117,6 @@ static void h_short(struct rg_request *req, void *data)
 	res_c = rg_stream_end(req);
 }
 
-static void set_state(int st)
-{
-	pthread_mutex_lock(&run_lock);
-	if (run_state == 0)
-		run_state = st;
-	pthread_cond_broadcast(&run_cond);
-	pthread_mutex_unlock(&run_lock);
-}
-
-static void on_ready(void *arg)
-{
-	(void)arg;
-	set_state(1);
-}
-
 /* The server's own messages (why its io backend failed, say), on
  * cmocka's stream so that they stay in order with its lines. */
 static void on_log(void *arg, int level, const char *msg)
@@ -145,14 +124,6 @@ static void on_log(void *arg, int level, const char *msg)
 	(void)arg;
 	if (level <= RG_LOG_WARN)
 		print_message("server: %s\n", msg);
-}
-
-static void *run(void *arg)
-{
-	(void)arg;
-	int err = rg_server_run(server);
-	set_state(err < 0 ? err : -EIO); /* ended before it was ready */
-	return NULL;
 }
 
 static int start(enum rg_io_backend io)
@@ -163,9 +134,8 @@ static int start(enum rg_io_backend io)
 	cfg.port = 0;
 	cfg.io_backend = io;
 	cfg.write_timeout_ms = 5000;
-	cfg.ready = on_ready;
+	cfg.ready = thread_server_ready;
 	cfg.log = on_log;
-	run_state = 0;
 	server = rg_server_create(&cfg);
 	if (!server)
 		return errno ? -errno : -ENOMEM;
@@ -174,25 +144,12 @@ static int start(enum rg_io_backend io)
 	rg_route(server, "GET", "/stream", h_stream, NULL);
 	rg_route(server, "GET", "/over", h_over, NULL);
 	rg_route(server, "GET", "/short", h_short, NULL);
-	int err = rg_server_listen(server);
-	if (err == 0)
-		port = rg_server_port(server);
-	if (err < 0 || (err = -pthread_create(&thread, NULL, run, NULL))) {
-		rg_server_destroy(server);
-		server = NULL;
-		return err;
-	}
 	/* Until the loop runs or the run fails (its io backend, say). */
-	pthread_mutex_lock(&run_lock);
-	while (run_state == 0)
-		pthread_cond_wait(&run_cond, &run_lock);
-	err = run_state < 0 ? run_state : 0;
-	pthread_mutex_unlock(&run_lock);
-	if (err < 0) {
-		pthread_join(thread, NULL);
-		rg_server_destroy(server);
+	int err = thread_server_start(server);
+	if (err < 0)
 		server = NULL;
-	}
+	else
+		port = rg_server_port(server);
 	return err;
 }
 
@@ -227,9 +184,7 @@ static int teardown(void **state)
 {
 	if (!*state)
 		return 0;
-	rg_server_stop(server);
-	pthread_join(thread, NULL);
-	rg_server_destroy(server);
+	thread_server_stop(server);
 	server = NULL;
 	return 0;
 }

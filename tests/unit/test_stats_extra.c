@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ringlet.h"
+#include "server.h"
 
 #include <string.h>
 
@@ -24,22 +25,6 @@ static void read_figures(void *arg, uint64_t *v)
 	f->reads++;
 	v[0] = f->calls;
 	v[1] = f->longest;
-}
-
-static struct rg_server *make(struct rg_stats_board *b, unsigned slot,
-			      const struct rg_stats_extra *x)
-{
-	struct rg_server_config c;
-	rg_server_config_init(&c);
-	c.host = "127.0.0.1";
-	c.port = 0;
-	c.max_connections = 16;
-	c.stats_board = b;
-	c.stats_slot = slot;
-	c.stats_extra = x;
-	struct rg_server *s = rg_server_create(&c);
-	assert_non_null(s);
-	return s;
 }
 
 static void test_sum_and_max(void **state)
@@ -57,7 +42,7 @@ static void test_sum_and_max(void **state)
 	x1.arg = &f1;
 	struct rg_stats_board *b = rg_stats_board_create(2);
 	assert_non_null(b);
-	struct rg_server *s0 = make(b, 0, &x0), *s1 = make(b, 1, &x1);
+	struct rg_server *s0 = board_server(b, 0, &x0), *s1 = board_server(b, 1, &x1);
 	static char buf[65536];
 	rg_server_stats_json(s1, buf, sizeof(buf)); /* publishes slot 1 */
 	size_t n = rg_server_stats_json(s0, buf, sizeof(buf));
@@ -81,7 +66,7 @@ static void test_sum_and_max(void **state)
 static void test_none(void **state)
 {
 	(void)state;
-	struct rg_server *s = make(NULL, 0, NULL);
+	struct rg_server *s = board_server(NULL, 0, NULL);
 	static char buf[65536];
 	rg_server_stats_json(s, buf, sizeof(buf));
 	assert_null(strstr(buf, "python"));
