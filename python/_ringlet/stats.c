@@ -61,6 +61,7 @@ const struct rg_stats_extra rg_py_stats_template = {
 	      "gc_collections_gen2", "gc_pause_total_us", "gc_pause_longest_us",
 	      "allocated_blocks"},
     .max_mask = 1u << X_GC_LONGEST_US,
+    .gauge_mask = 1u << X_ALLOCATED_BLOCKS,
     .read = read_figures,
 };
 
