@@ -75,7 +75,8 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    gunicorn python3-gevent uwsgi-core uwsgi-plugin-python3 \
 	    uwsgi-plugin-gevent-python3 \
 	    postgresql python3-psycopg2 python3-psycogreen \
-	    redis-server python3-redis openssl prometheus
+	    redis-server python3-redis openssl prometheus \
+	    chromium chromium-driver python3-selenium
 packages:
 	@echo $(PACKAGES)
 
@@ -95,6 +96,16 @@ lib: $(B)/libringlet.a $(B)/libringlet.so $(B)/ringlet.pc
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(RG_CFLAGS) -MMD -MP -c $< -o $@
+
+# The status page's HTML is assembled into its object (.incbin in
+# status_page.c), which -MMD cannot see: the prerequisite and the file's
+# absolute path are given here, for every build of that object.
+STATUS_PAGE := src/ops/status_page.html
+STATUS_PAGE_OBJ := $(B)/obj/src/ops/status_page.o \
+	$(B)/python/obj/src/ops/status_page.o
+$(STATUS_PAGE_OBJ): $(STATUS_PAGE)
+$(STATUS_PAGE_OBJ): private RG_CFLAGS += \
+	-DRG_STATUS_PAGE_HTML='"$(abspath $(STATUS_PAGE))"'
 
 $(B)/libringlet.a: $(LIB_OBJ)
 	@rm -f $@
@@ -213,6 +224,8 @@ $(B)/tests/python/%: tests/python/%.py $(wildcard tests/python/*.py) \
 	    'export PYTHONPATH="$(abspath $(B)/python):$(abspath tests/python)"' \
 	    'export RG_PYTHON="$(PYTHON)" RG_FLAVOUR="$(FLAVOUR)"' \
 	    'export RG_SHARED_DIR="$(abspath ../shared)"' \
+	    'export RG_BUILD="$(abspath $(B))"' \
+	    'export RG_RINGLET_BIN="$(abspath $(B)/ringlet)"' \
 	    $(if $(filter asan,$(FLAVOUR)),'export LD_PRELOAD="$(ASAN_RT)"' \
 	    'export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"') \
 	    'exec $(PYTHON) $(abspath tests/python/cmocka_runner.py) $(abspath $<) "$$@"' \

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
-/* Every handler gets the app as its data, except the library's handlers:
- * the static files get the worker's rg_static, /stats and /metrics the
- * server. */
+/* Every handler gets the app as its data, except the static files, which
+ * get the worker's rg_static. The [status] endpoints (/stats, /metrics,
+ * /status) are the library's (rg_status_routes). */
 static const struct {
 	const char *method;
 	const char *pattern;
@@ -26,8 +26,6 @@ static const struct {
     {"OPTIONS", "/", app_root},
     {"POST", "/", app_root_echo},
     {"POST", "/echo", app_echo_headers},
-    {"GET", "/stats", rg_stats_handler},
-    {"GET", "/metrics", rg_metrics_handler},
     {"GET", "/sleep", app_sleep},
     {"GET", "/upstream", app_upstream},
     {"GET", "/stream", app_stream},
@@ -49,14 +47,18 @@ static int setup(struct rg_server *server, const struct rg_config *c, void *arg)
 		       strerror(err));
 		return -err;
 	}
+	int rc = rg_status_routes(server, &c->status);
+	if (rc < 0) {
+		rg_log(RG_LOG_ERROR, "cannot route the [status] endpoints: %s",
+		       strerror(-rc));
+		return rc;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rg_handler *h = routes[i].handler;
-		void *data = h == rg_static_handler ? (void *)app->files
-			     : h == rg_stats_handler || h == rg_metrics_handler
-				 ? (void *)server
-				 : (void *)app;
-		int rc = rg_route(server, routes[i].method, routes[i].pattern,
-				  h, data);
+		void *data =
+		    h == rg_static_handler ? (void *)app->files : (void *)app;
+		rc = rg_route(server, routes[i].method, routes[i].pattern, h,
+			      data);
 		if (rc < 0) {
 			rg_log(RG_LOG_ERROR, "cannot route %s %s: %s",
 			       routes[i].method, routes[i].pattern,

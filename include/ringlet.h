@@ -59,7 +59,8 @@ struct rg_pool;
 struct rg_pool_config {
 	size_t object_size; /* bytes per object; rounded up to 16 */
 	size_t initial;	    /* objects mapped at creation */
-	size_t grow_by;	    /* objects mapped per growth step; 0 = never grow */
+	size_t grow_by;	    /* objects mapped per growth step (fewer when the
+			       memory limit leaves less room); 0 = never grow */
 	size_t max;	    /* hard cap on objects; 0 = `initial` */
 	int guard_pages;    /* nonzero: page-align objects, PROT_NONE page below
 			       each one (coroutine stacks) */
@@ -164,7 +165,8 @@ struct rg_arena_stats {
 	uint64_t live;		 /* arenas created and not destroyed */
 	uint64_t lifecycles;	 /* resets + destroys */
 	uint64_t allocs;	 /* allocations served */
-	uint64_t bytes_used;	 /* bytes handed out, padding excluded */
+	uint64_t bytes_used;	 /* block bytes handed out, padding and
+				    spills excluded (those: spill_bytes) */
 	uint64_t bytes_reserved; /* block bytes held, summed per lifecycle */
 	uint64_t extra_blocks;	 /* blocks chained beyond the first */
 	uint64_t spills;	 /* allocations sent to the heap */
@@ -268,6 +270,25 @@ struct rg_runner {
 	void *ctx;
 };
 
+/* A range of client addresses: the first `bits` bits of `addr` (an IPv4
+ * address in its first 4 bytes). */
+struct rg_cidr {
+	uint8_t af; /* AF_INET or AF_INET6 */
+	uint8_t bits;
+	uint8_t addr[16];
+};
+
+/* "192.0.2.0/24", "2001:db8::/32", or an address alone (that address):
+ * 0, or -EINVAL. Bits beyond the prefix must be zero. */
+int rg_cidr_parse(const char *text, struct rg_cidr *out);
+
+/* A list of ranges, as the configuration gives them. */
+#define RG_CIDRS_MAX 16
+struct rg_cidrs {
+	struct rg_cidr range[RG_CIDRS_MAX];
+	unsigned n; /* 0: nobody */
+};
+
 struct rg_server_config {
 	const char *host; /* numeric IPv4/IPv6 to bind; "0.0.0.0" */
 	uint16_t port;	  /* 8080; 0 = any (see rg_server_port) */
@@ -290,12 +311,25 @@ struct rg_server_config {
 	bool underscores_in_headers;   /* keep header fields whose name holds
 					  '_' (dropped by default: WSGI and
 					  CGI read "X_A" as "X-A"); false */
+	bool proxy_protocol;	       /* every connection starts with a PROXY
+					  header (v1 or v2) naming the client;
+					  false */
+	/* Peers whose forwarding header names the client (X-Forwarded-For
+	 * or Forwarded, which one below): the right-most address not in
+	 * this list is the request's client. None by default: the header
+	 * is never believed. */
+	struct rg_cidrs trusted_proxies;
+	enum rg_forwarded_header {
+		RG_FORWARDED_XFF,     /* X-Forwarded-For: 192.0.2.1, ... */
+		RG_FORWARDED_RFC7239, /* Forwarded: for=192.0.2.1;proto=... */
+	} forwarded_header;
 	size_t connection_buffer_size; /* input buffered per connection before
 					  reading pauses; 65536 */
 	uint32_t header_timeout_ms;    /* whole head must arrive; 10000 */
 	uint32_t body_timeout_ms;      /* between body reads; 30000 */
 	uint32_t keepalive_timeout_ms; /* idle between requests; 5000 */
 	uint32_t write_timeout_ms;     /* a send making no progress; 30000 */
+	uint32_t drain_delay_ms;       /* rg_server_stop: draining first; 0 */
 	uint64_t memory_limit;	       /* whole worker; 0 = unlimited */
 	uint32_t shutdown_timeout_ms;  /* after rg_server_stop, connections
 					  still busy this long are closed;
@@ -385,9 +419,16 @@ uint16_t rg_server_port(const struct rg_server *server);
  * if the loop could not start or failed). */
 int rg_server_run(struct rg_server *server);
 
-/* Asks rg_server_run to return (at once if called before it starts).
- * Async-signal-safe; any thread. */
+/* Asks rg_server_run to return (at once if called before it starts):
+ * after drain_delay_ms of draining (still accepting, every response with
+ * "Connection: close", the health endpoint answering 503, so that a load
+ * balancer takes the server out before it closes its port), then a
+ * graceful stop. Async-signal-safe; any thread. */
 void rg_server_stop(struct rg_server *server);
+
+/* The same without the drain, or ending one: what a reload's old
+ * generation gets, since the new one goes on serving its port. */
+void rg_server_retire(struct rg_server *server);
 
 /* Frees everything; the server must not be running. */
 void rg_server_destroy(struct rg_server *server);
@@ -616,6 +657,7 @@ struct rg_server_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_active;
 	uint64_t connections_refused; /* pool exhausted: 503 and close */
+	uint64_t proxy_refused;	      /* no valid PROXY header: closed */
 	uint64_t requests;	      /* responses completed */
 	uint64_t errors;   /* requests rejected by the server (4xx/5xx
 			      the parser or the limits gave) */
@@ -649,9 +691,19 @@ void rg_server_stats(const struct rg_server *server,
 
 /* Writes the statistics as one JSON object (with derived figures: arena
  * utilisation, pool saturation, slab fragmentation, allocations per
- * request) into buf[0, cap). Returns the length it needs, like snprintf. */
+ * request; and, on a board a master samples, the last 10 minutes of
+ * memory at 10 s and its growth per minute) into buf[0, cap). Returns the
+ * length it needs, like snprintf. */
 size_t rg_server_stats_json(const struct rg_server *server, char *buf,
 			    size_t cap);
+
+/* The memory dump as one JSON object into buf[0, cap): per worker, every
+ * pool and slab class (object size, mapped, in use, high water, failures,
+ * bytes reserved and an upper bound of those touched), the tiers, and the
+ * arena-bytes-per-request histogram. Returns the length it needs, like
+ * snprintf. */
+size_t rg_server_memory_json(const struct rg_server *server, char *buf,
+			     size_t cap);
 
 /* Writes the statistics in the Prometheus text exposition format 0.0.4
  * into buf[0, cap): every figure above as a family with HELP and TYPE
@@ -666,7 +718,9 @@ size_t rg_server_metrics(const struct rg_server *server, char *buf, size_t cap);
 
 /* GET handler for the statistics (the JSON above) of the server in
  * `data` (a struct rg_server *): rg_route(s, "GET", "/stats",
- * rg_stats_handler, s). 503 when the arena cannot hold a large document. */
+ * rg_stats_handler, s); with the query "detail=memory", the memory dump
+ * (rg_server_memory_json); another detail is 400. Streamed (chunked) from
+ * a buffer on the stack: no heap, however many workers. */
 void rg_stats_handler(struct rg_request *req, void *data);
 
 /* GET handler for the same figures in the Prometheus text format (above),
@@ -676,31 +730,28 @@ void rg_stats_handler(struct rg_request *req, void *data);
  * heap, however many workers. */
 void rg_metrics_handler(struct rg_request *req, void *data);
 
-/* A range of client addresses: the first `bits` bits of `addr` (an IPv4
- * address in its first 4 bytes). */
-struct rg_cidr {
-	uint8_t af; /* AF_INET or AF_INET6 */
-	uint8_t bits;
-	uint8_t addr[16];
-};
+/* GET handler for the live status page of the server in `data`: one HTML
+ * file (text/html; charset=utf-8, no external asset) embedded in the
+ * library and served from that memory, with an ETag (304 on a reload) and
+ * Cache-Control: no-cache. Its script polls the JSON statistics once a
+ * second at the server's [status] stats_path, which it writes into the
+ * page's <meta name="ringlet-stats"> ("/stats" when none is configured):
+ * rg_route(s, "GET", "/status", rg_status_page_handler, s). No heap. */
+void rg_status_page_handler(struct rg_request *req, void *data);
 
-/* "192.0.2.0/24", "2001:db8::/32", or an address alone (that address):
- * 0, or -EINVAL. Bits beyond the prefix must be zero. */
-int rg_cidr_parse(const char *text, struct rg_cidr *out);
-
-/* Whether the request's client is in one of the `n` ranges: an IPv4
- * client on an IPv6 socket (::ffff:a.b.c.d) is matched as IPv4, a client
- * over a Unix socket is local and always in, an unknown one never. */
-bool rg_client_in(struct rg_request *req, const struct rg_cidr *ranges,
-		  unsigned n);
+/* Whether the request's client is in `ranges`: an IPv4 client on an IPv6
+ * socket (::ffff:a.b.c.d) is matched as IPv4, a client over a Unix socket
+ * is local and always in, an unknown one never. */
+bool rg_client_in(struct rg_request *req, const struct rg_cidrs *ranges);
 
 /* The operator's endpoints ([status] in the configuration file): where
  * each is served, and who may read them. */
-#define RG_STATUS_ALLOW_MAX 16
 struct rg_status_config {
 	const char *stats_path; /* the JSON statistics; "/stats", NULL = off */
-	struct rg_cidr allow[RG_STATUS_ALLOW_MAX]; /* 127.0.0.1/32, ::1/128 */
-	unsigned nallow;			   /* 0: nobody */
+	const char *metrics_path; /* Prometheus; "/metrics", NULL = off */
+	const char *page_path;	  /* the HTML status page; "/status" */
+	const char *health_path;  /* readiness, for anyone: "/healthz" */
+	struct rg_cidrs allow;	  /* 127.0.0.1/32, ::1/128 */
 };
 
 /* Routes the endpoints of `status` on `server` (GET; "403 Forbidden" to a
@@ -742,7 +793,7 @@ struct rg_config {
 	const char *error_log;	     /* [log]; NULL = standard error */
 	enum rg_log_level log_level; /* [log] level; RG_LOG_INFO */
 	struct rg_status_config status; /* [status] */
-	const char *name;	     /* the file's path, or "(embedded)" */
+	const char *name;		/* the file's path, or "(embedded)" */
 	char *strings; /* owns every string above and server.host when they
 			  came from the file */
 	struct rg_config_entry *entries; /* the program tables' keys as
@@ -810,6 +861,10 @@ struct rg_config_source {
 	uint32_t max_connections; /* 0 = the file's */
 	const struct rg_config_table *tables; /* the program's own; NULL */
 	unsigned ntables;
+	/* The program's defaults for the [status] table, which the file
+	 * overrides key by key; NULL: the library's (/stats, /metrics,
+	 * /status). */
+	const struct rg_status_config *status;
 };
 
 /* A source as no command line changes it: the embedded text. */
@@ -884,8 +939,8 @@ struct rg_worker_ops {
  * sockets, board slot, access log and error log, calls ops->setup, tells
  * the master it accepts, and serves until SIGTERM or SIGINT (graceful: in
  * flight requests finish within shutdown_timeout) or SIGQUIT (at once);
- * SIGUSR1 reopens the logs; SIGHUP is the master's. Returns the process's
- * exit status. */
+ * SIGUSR1 reopens the logs; SIGHUP and SIGUSR2 are the master's (ignored).
+ * Returns the process's exit status. */
 int rg_worker_serve(const struct rg_worker *w, const struct rg_worker_ops *ops);
 
 /* The pre-fork master: owns the listening sockets (one per worker and
@@ -894,9 +949,11 @@ int rg_worker_serve(const struct rg_worker *w, const struct rg_worker_ops *ops);
  * that die (rate-limited), and answers signals: TERM/INT stop gracefully,
  * QUIT at once, HUP reloads (reads `src` again, starts a new generation on
  * the same sockets, drains the old one once the new accepts), USR1 reopens
- * the logs. `config` is the running configuration at start (the master
- * takes it over and frees it). Returns the exit status: 0 after a stop, 1
- * on a startup or runtime error. */
+ * the logs, USR2 writes the memory dump of every worker to the error log
+ * (level info, a line per pool and slab class). Every 10 s it samples the
+ * board into the history /stats shows. `config` is the running
+ * configuration at start (the master takes it over and frees it). Returns
+ * the exit status: 0 after a stop, 1 on a startup or runtime error. */
 int rg_master_run(struct rg_config *config, const struct rg_config_source *src,
 		  int (*worker)(const struct rg_worker *w, void *arg),
 		  void *arg);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 struct rg_py_front *rg_py_front(PyObject *module)
@@ -37,10 +38,11 @@ void rg_py_log_exception(struct rg_py_front *f, const char *what)
 		    m ? PyObject_GetAttrString(m, "format_exception") : NULL;
 		Py_XDECREF(m);
 	}
-	PyObject *lines = f->traceback ? PyObject_CallFunctionObjArgs(
-					     f->traceback, type, value,
-					     tb ? tb : Py_None, NULL)
-				       : NULL;
+	PyObject *lines =
+	    f->traceback
+		? PyObject_CallFunctionObjArgs(f->traceback, type, value,
+					       tb ? tb : Py_None, NULL)
+		: NULL;
 	PyObject *text = lines ? PyUnicode_Join(f->keys[K_EMPTY], lines) : NULL;
 	const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
 	if (s) {
@@ -54,8 +56,9 @@ void rg_py_log_exception(struct rg_py_front *f, const char *what)
 		}
 	} else {
 		PyErr_Clear();
-		rg_log(RG_LOG_ERROR, "%s (and its traceback could not be "
-				     "formatted)",
+		rg_log(RG_LOG_ERROR,
+		       "%s (and its traceback could not be "
+		       "formatted)",
 		       what);
 	}
 	Py_XDECREF(text);
@@ -115,8 +118,7 @@ static PyObject *python_table(const struct rg_config *c)
  * ------------------------------------------------------------------------ */
 
 struct config_obj {
-	PyObject_HEAD
-	struct rg_config c;
+	PyObject_HEAD struct rg_config c;
 	struct rg_config_source src;
 	struct rg_config_table table;
 	PyObject *validate; /* validate(key, value) for [python] */
@@ -130,8 +132,8 @@ static int python_key(void *arg, const char *key,
 {
 	struct config_obj *co = arg;
 	PyObject *pv = value_to_py(v);
-	PyObject *r = pv ? PyObject_CallFunction(co->validate, "sO", key, pv)
-			 : NULL;
+	PyObject *r =
+	    pv ? PyObject_CallFunction(co->validate, "sO", key, pv) : NULL;
 	Py_XDECREF(pv);
 	if (r) {
 		Py_DECREF(r);
@@ -178,19 +180,32 @@ static int keep_str(PyObject *keep, PyObject *s, const char **out)
 	return 0;
 }
 
+/* The [status] endpoints of the Python front, unless the file says
+ * otherwise: under /_ringlet/, since every other path is the
+ * application's (a Flask app's own /status or /metrics must not answer
+ * 403 to the world). */
+static const struct rg_status_config python_status = {
+    .stats_path = "/_ringlet/stats",
+    .metrics_path = "/_ringlet/metrics",
+    .page_path = "/_ringlet/status",
+    .health_path = "/_ringlet/healthz",
+    .allow = {.range = {{AF_INET, 32, {127, 0, 0, 1}},
+			{AF_INET6, 128, {[15] = 1}}},
+	      .n = 2},
+};
+
 static PyObject *py_load(PyObject *module, PyObject *args, PyObject *kw)
 {
-	static char *names[] = {"path",	   "embedded", "validate", "port",
-				"host",	   "workers",  "io",	   "root",
-				"max_connections",	NULL};
+	static char *names[] = {
+	    "path", "embedded", "validate",	   "port", "host", "workers",
+	    "io",   "root",	"max_connections", NULL};
 	PyObject *path = Py_None, *embedded, *validate, *host = Py_None,
 		 *root = Py_None;
 	int port = -1, io = -1;
 	unsigned workers = 0, max_conn = 0;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OUO|iOIiOI:load", names,
-					 &path, &embedded, &validate, &port,
-					 &host, &workers, &io, &root,
-					 &max_conn))
+	if (!PyArg_ParseTupleAndKeywords(
+		args, kw, "OUO|iOIiOI:load", names, &path, &embedded, &validate,
+		&port, &host, &workers, &io, &root, &max_conn))
 		return NULL;
 	struct rg_py_front *f = rg_py_front(module);
 	struct config_obj *co =
@@ -213,6 +228,7 @@ static PyObject *py_load(PyObject *module, PyObject *args, PyObject *kw)
 	co->src.max_connections = max_conn;
 	co->src.tables = &co->table;
 	co->src.ntables = 1;
+	co->src.status = &python_status;
 	char err[512];
 	if (rg_config_load(&co->c, &co->src, err, sizeof(err)) < 0) {
 		rg_config_free(&co->c);
@@ -317,8 +333,8 @@ static PyType_Spec config_spec = {
  * ------------------------------------------------------------------------ */
 
 struct worker_obj {
-	PyObject_HEAD
-	const struct rg_worker *w; /* NULL once the call is over */
+	PyObject_HEAD const struct rg_worker
+	    *w; /* NULL once the call is over */
 	PyObject *module;
 	unsigned long max_greenlets;
 };
@@ -360,7 +376,8 @@ static int worker_main(const struct rg_worker *w, void *arg)
 		PyErr_Clear();
 	}
 	/* The process ends with exit(): what Python buffered goes now. */
-	PyObject *out = PySys_GetObject("stdout"), *err = PySys_GetObject("stderr");
+	PyObject *out = PySys_GetObject("stdout"),
+		 *err = PySys_GetObject("stderr");
 	PyObject *t;
 	if (out && (t = PyObject_CallMethod(out, "flush", NULL)))
 		Py_DECREF(t);
@@ -485,9 +502,8 @@ static PyObject *worker_serve(PyObject *self, PyObject *args, PyObject *kw)
 	f->app = Py_NewRef(app);
 	struct serve_ctx s = {f, rg_py_stats_template};
 	s.stats.arg = f;
-	const struct rg_worker_ops ops = {.configure = serve_configure,
-					  .setup = serve_setup,
-					  .arg = &s};
+	const struct rg_worker_ops ops = {
+	    .configure = serve_configure, .setup = serve_setup, .arg = &s};
 	int status = rg_worker_serve(wo->w, &ops);
 	Py_CLEAR(f->app);
 	rg_py_stats_stop(f);
@@ -545,8 +561,9 @@ static uint32_t timeout_ms(double seconds)
 static PyObject *stopping(void)
 {
 	errno = ECANCELED;
-	return PyErr_Format(PyExc_OSError, "[Errno %d] the worker is "
-					   "stopping",
+	return PyErr_Format(PyExc_OSError,
+			    "[Errno %d] the worker is "
+			    "stopping",
 			    ECANCELED);
 }
 
@@ -611,7 +628,9 @@ static PyObject *py_wait_fd(PyObject *module, PyObject *args)
 		Py_RETURN_TRUE;
 	}
 	struct pollfd p = {.fd = fd, .events = ev};
-	int rc, ms = t < 0 ? -1 : t > 2e6 ? 2000000000 : (int)(t * 1000 + 0.999);
+	int rc, ms = t < 0     ? -1
+		     : t > 2e6 ? 2000000000
+			       : (int)(t * 1000 + 0.999);
 	Py_BEGIN_ALLOW_THREADS;
 	rc = poll(&p, 1, ms);
 	Py_END_ALLOW_THREADS;
@@ -644,17 +663,15 @@ static PyObject *py_front_stats(PyObject *module, PyObject *unused)
 {
 	(void)unused;
 	struct rg_py_front *f = rg_py_front(module);
-	return Py_BuildValue("{sksksksksksk}", "greenlets_max", f->runner.max,
-			     "greenlets_created", f->runner.created,
-			     "greenlets_in_use", f->runner.live,
-			     "greenlets_high_water", f->runner.high_water,
-			     "requests", f->requests, "app_errors",
-			     f->app_errors);
+	return Py_BuildValue(
+	    "{sksksksksksk}", "greenlets_max", f->runner.max,
+	    "greenlets_created", f->runner.created, "greenlets_in_use",
+	    f->runner.live, "greenlets_high_water", f->runner.high_water,
+	    "requests", f->requests, "app_errors", f->app_errors);
 }
 
 static PyMethodDef module_methods[] = {
-    {"load", (PyCFunction)(void (*)(void))py_load,
-     METH_VARARGS | METH_KEYWORDS,
+    {"load", (PyCFunction)(void (*)(void))py_load, METH_VARARGS | METH_KEYWORDS,
      "load(path, embedded, validate, port=-1, host=None, workers=0, io=-1, "
      "root=None, max_connections=0): reads a configuration"},
     {"master", py_master, METH_VARARGS,
@@ -702,8 +719,8 @@ static int module_exec(PyObject *m)
 	    "The request body could not be read: errno says why (ETIMEDOUT, "
 	    "EMSGSIZE, EBADMSG, ECONNRESET).",
 	    PyExc_OSError, NULL);
-	if (!f->body_error || PyModule_AddObjectRef(m, "BodyError",
-						    f->body_error) < 0)
+	if (!f->body_error ||
+	    PyModule_AddObjectRef(m, "BodyError", f->body_error) < 0)
 		return -1;
 	if (rg_py_environ_init(f, m) < 0)
 		return -1;

@@ -288,7 +288,7 @@ int rg__alog_open(struct rg__alog **out, const char *path,
 		return -err;
 	}
 	size_t size = ALOG_HEAD_SIZE + 2 * (size_t)ALOG_BUF_SIZE;
-	char *m = rg__sys_map(host->acct, size);
+	char *m = rg__sys_map(host->acct, size, RG__MEM_ESSENTIAL);
 	if (!m) {
 		snprintf(msg, sizeof(msg),
 			 "cannot map the access log's buffers (%zu bytes): %s",

@@ -1,7 +1,8 @@
 /* cidr.c: ranges of client addresses (struct rg_cidr): read from their
- * text form, and a request's client matched against a list of them (the
- * [status] endpoints' `allow`). */
+ * text form, and an address or a request's client matched against a list
+ * of them (the [status] endpoints' `allow`, trusted_proxies). */
 #include "core/server.h"
+#include "http/forwarded.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,24 +55,23 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return !rest || ((a[whole] ^ b[whole]) & mask) == 0;
 }
 
-bool rg_client_in(struct rg_request *req, const struct rg_cidr *ranges,
-		  unsigned n)
+bool rg__cidrs_match(const struct rg_cidrs *set, int af, const uint8_t *addr)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 					   0, 0, 0, 0, 0xff, 0xff};
-	struct rg__conn *c = req->conn;
-	rg__conn_peer(c);
-	if (c->peer_af == AF_UNIX)
-		return true;
-	int af = c->peer_af;
-	const uint8_t *addr = c->peer;
 	if (af == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
 		af = AF_INET;
 		addr += sizeof(mapped);
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (ranges[i].af == af &&
-		    prefix_eq(ranges[i].addr, addr, ranges[i].bits))
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->range[i].af == af &&
+		    prefix_eq(set->range[i].addr, addr, set->range[i].bits))
 			return true;
 	return false;
+}
+
+bool rg_client_in(struct rg_request *req, const struct rg_cidrs *ranges)
+{
+	struct rg__addr a = rg__request_client(req);
+	return a.af == AF_UNIX || rg__cidrs_match(ranges, a.af, a.addr);
 }

@@ -37,18 +37,19 @@ static const char *const table_names[T_COUNT] = {
     "server", "static", "memory", "performance", "log", "status"};
 
 enum kind {
-	K_STR,	   /* string path */
-	K_LOG,	   /* string path or "off" */
-	K_SIZE,	   /* integer bytes or "<n>[KiB|MiB|GiB]" */
-	K_TIME,	   /* integer ms or "<n>ms" / "<n>s" */
-	K_UINT,	   /* integer */
-	K_BOOL,	   /* true / false */
-	K_BACKEND, /* "auto" | "io_uring" | "epoll" */
-	K_LEVEL,   /* "error" | "warn" | "info" | "debug" */
-	K_LISTEN,  /* "host:port", "[v6]:port", ":port", or an array */
-	K_WORKERS, /* integer or "auto" */
-	K_ROUTE,   /* a path starting with '/', or "off" (NULL) */
-	K_CIDRS,   /* an array of address ranges (rg_cidr_parse) */
+	K_STR,	     /* string path */
+	K_LOG,	     /* string path or "off" */
+	K_SIZE,	     /* integer bytes or "<n>[KiB|MiB|GiB]" */
+	K_TIME,	     /* integer ms or "<n>ms" / "<n>s" */
+	K_UINT,	     /* integer */
+	K_BOOL,	     /* true / false */
+	K_BACKEND,   /* "auto" | "io_uring" | "epoll" */
+	K_LEVEL,     /* "error" | "warn" | "info" | "debug" */
+	K_FORWARDED, /* "X-Forwarded-For" | "Forwarded" */
+	K_LISTEN,    /* "host:port", "[v6]:port", ":port", or an array */
+	K_WORKERS,   /* integer or "auto" */
+	K_ROUTE,     /* a path starting with '/', or "off" (NULL) */
+	K_CIDRS,     /* an array of address ranges (rg_cidr_parse) */
 };
 
 struct key {
@@ -73,11 +74,15 @@ static const struct key keys[] = {
     {T_SERVER, "keepalive_timeout", K_TIME, S(keepalive_timeout_ms), 0, DAY_MS},
     {T_SERVER, "write_timeout", K_TIME, S(write_timeout_ms), 0, DAY_MS},
     {T_SERVER, "shutdown_timeout", K_TIME, S(shutdown_timeout_ms), 0, DAY_MS},
+    {T_SERVER, "drain_delay", K_TIME, S(drain_delay_ms), 0, DAY_MS},
     {T_SERVER, "max_body_size", K_SIZE, S(max_body_size), 0, 1024 * GiB},
     {T_SERVER, "max_request_line", K_SIZE, S(max_request_line), 16, MiB},
     {T_SERVER, "max_headers", K_UINT, S(max_headers), 1, 10000},
     {T_SERVER, "underscores_in_headers", K_BOOL, S(underscores_in_headers), 0,
      1},
+    {T_SERVER, "proxy_protocol", K_BOOL, S(proxy_protocol), 0, 1},
+    {T_SERVER, "trusted_proxies", K_CIDRS, S(trusted_proxies), 0, 0},
+    {T_SERVER, "forwarded_header", K_FORWARDED, S(forwarded_header), 0, 0},
     {T_STATIC, "index", K_STR, F(index), 0, 0},
     {T_STATIC, "precompressed", K_BOOL, F(precompressed), 0, 1},
     {T_STATIC, "open_file_cache", K_UINT, F(open_file_cache), 0, 65536},
@@ -98,11 +103,14 @@ static const struct key keys[] = {
     {T_LOG, "error_log", K_STR, F(error_log), 0, 0},
     {T_LOG, "level", K_LEVEL, F(log_level), 0, 0},
     {T_STATUS, "stats_path", K_ROUTE, F(status.stats_path), 0, 0},
+    {T_STATUS, "metrics_path", K_ROUTE, F(status.metrics_path), 0, 0},
+    {T_STATUS, "page_path", K_ROUTE, F(status.page_path), 0, 0},
+    {T_STATUS, "health_path", K_ROUTE, F(status.health_path), 0, 0},
     {T_STATUS, "allow", K_CIDRS, F(status.allow), 0, 0},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
-_Static_assert(RG_STATUS_ALLOW_MAX >= RG_CONFIG_ARRAY_MAX,
-	       "an allow array of the longest the reader takes fits");
+_Static_assert(RG_CIDRS_MAX >= RG_CONFIG_ARRAY_MAX,
+	       "a list of ranges of the longest the reader takes fits");
 
 static const char *const vtype_names[] = {[RG_CONFIG_STRING] = "a string",
 					  [RG_CONFIG_INTEGER] = "an integer",
@@ -249,6 +257,8 @@ static int set_key(struct rg__toml *ps, struct rg_config *c,
 					       NULL};
 	static const char *const levels[] = {"error", "warn", "info", "debug",
 					     NULL};
+	static const char *const forwarded[] = {"X-Forwarded-For", "Forwarded",
+						NULL};
 	static const char *const size_u[] = {"", "KiB", "MiB", "GiB", NULL};
 	static const uint64_t size_s[] = {1, KiB, MiB, GiB};
 	static const char *const time_u[] = {"ms", "s", NULL};
@@ -316,28 +326,29 @@ static int set_key(struct rg__toml *ps, struct rg_config *c,
 				"level = \"error\")");
 		memcpy((char *)c + k->off, &v->string, sizeof(v->string));
 		return 0;
-	case K_ROUTE:
-		if (!strcmp(v->string, "off")) {
-			c->status.stats_path = NULL;
-			return 0;
-		}
-		if (v->string[0] != '/')
-			return rg__toml_fail(ps, "%s must start with '/' (or be "
-						 "\"off\")",
+	case K_ROUTE: {
+		const char *path = strcmp(v->string, "off") ? v->string : NULL;
+		if (path && path[0] != '/')
+			return rg__toml_fail(ps,
+					     "%s must start with '/' (or be "
+					     "\"off\")",
 					     k->name);
-		c->status.stats_path = v->string;
+		memcpy((char *)c + k->off, &path, sizeof(path));
 		return 0;
-	case K_CIDRS:
+	}
+	case K_CIDRS: {
+		struct rg_cidrs *set = (struct rg_cidrs *)((char *)c + k->off);
 		for (unsigned j = 0; j < v->nitems; j++)
-			if (rg_cidr_parse(v->items[j], &c->status.allow[j]))
+			if (rg_cidr_parse(v->items[j], &set->range[j]))
 				return rg__toml_fail(
 				    ps,
 				    "%s: \"%s\" is not an address or a range "
 				    "(such as \"10.0.0.0/8\" or \"::1\"; "
 				    "the bits past the length must be 0)",
 				    k->name, v->items[j]);
-		c->status.nallow = v->nitems;
+		set->n = v->nitems;
 		return 0;
+	}
 	case K_LISTEN:
 		if (v->type == RG_CONFIG_STRING) {
 			v->items[0] = v->string;
@@ -365,16 +376,23 @@ static int set_key(struct rg__toml *ps, struct rg_config *c,
 		return 0;
 	case K_BACKEND:
 	case K_LEVEL:
-		i = find(k->kind == K_BACKEND ? backends : levels, v->string);
-		if (i < 0)
-			return rg__toml_fail(
-			    ps, "%s must be one of %s", k->name,
-			    k->kind == K_BACKEND
-				? "\"auto\", \"io_uring\", \"epoll\""
-				: "\"error\", \"warn\", \"info\", "
-				  "\"debug\"");
-		store(c, k, (uint64_t)i);
-		return 0;
+	case K_FORWARDED: {
+		const char *const *names = k->kind == K_BACKEND ? backends
+					   : k->kind == K_LEVEL ? levels
+								: forwarded;
+		i = find(names, v->string);
+		if (i >= 0) {
+			store(c, k, (uint64_t)i);
+			return 0;
+		}
+		char list[96];
+		size_t len = 0;
+		for (int j = 0; names[j]; j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s\"%s\"", j ? ", " : "",
+						names[j]);
+		return rg__toml_fail(ps, "%s must be one of %s", k->name, list);
+	}
 	case K_WORKERS:
 		if (v->type == RG_CONFIG_STRING) {
 			if (strcmp(v->string, "auto"))
@@ -525,9 +543,12 @@ void rg__config_init(struct rg_config *c)
 	    .open_file_cache = 64,
 	    .log_level = RG_LOG_INFO,
 	    .status = {.stats_path = "/stats",
-		       .allow = {{AF_INET, 32, {127, 0, 0, 1}},
-				 {AF_INET6, 128, {[15] = 1}}},
-		       .nallow = 2},
+		       .metrics_path = "/metrics",
+		       .page_path = "/status",
+		       .health_path = "/healthz",
+		       .allow = {.range = {{AF_INET, 32, {127, 0, 0, 1}},
+					   {AF_INET6, 128, {[15] = 1}}},
+				 .n = 2}},
 	};
 	rg_server_config_init(&c->server);
 }
@@ -539,33 +560,74 @@ void rg_config_free(struct rg_config *c)
 	rg__config_init(c);
 }
 
-int rg__config_parse(struct rg_config *c, const char *name, const char *text,
-		     size_t len, const struct rg_config_table *extra,
-		     unsigned nextra, char *err, size_t err_len)
+/* The line of key `name` if the file gave it, else of `other`'s. */
+static unsigned line_of(const struct parser *ps, const char *name,
+			const char *other)
 {
-	struct parser ps = {
-	    .c = c, .extra = extra, .nextra = nextra, .table = -1};
-	if (nextra > 64 - T_COUNT)
+	unsigned line = 0, other_line = 0;
+	for (size_t k = 0; k < NKEYS; k++)
+		if (!strcmp(keys[k].name, name))
+			line = ps->key_line[k];
+		else if (!strcmp(keys[k].name, other))
+			other_line = ps->key_line[k];
+	return line ? line : other_line;
+}
+
+/* What holds between keys, once the whole file is read. */
+static int cross_check(struct rg__toml *t, const struct parser *ps)
+{
+	const struct rg_config *c = ps->c;
+	if (c->server.max_request_line > c->server.header_buffer_size) {
+		t->line = line_of(ps, "max_request_line", "header_buffer_size");
+		return rg__toml_fail(t,
+				     "max_request_line (%zu) exceeds "
+				     "header_buffer_size (%zu)",
+				     c->server.max_request_line,
+				     c->server.header_buffer_size);
+	}
+	const struct rg_status_config *st = &c->status;
+	if (st->page_path && !st->stats_path) {
+		t->line = line_of(ps, "stats_path", "page_path");
+		return rg__toml_fail(t, "page_path needs stats_path (the page "
+					"reads it): set page_path = \"off\" "
+					"too");
+	}
+	const char *const paths[] = {st->stats_path, st->metrics_path,
+				     st->page_path, st->health_path};
+	const char *const names[] = {"stats_path", "metrics_path", "page_path",
+				     "health_path"};
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			if (paths[i] && paths[j] &&
+			    !strcmp(paths[i], paths[j])) {
+				t->line = line_of(ps, names[j], names[i]);
+				return rg__toml_fail(t, "%s and %s are both %s",
+						     names[i], names[j],
+						     paths[i]);
+			}
+	return 0;
+}
+
+int rg__config_parse(struct rg_config *c, const char *name, const char *text,
+		     size_t len, const struct rg_config_source *program,
+		     char *err, size_t err_len)
+{
+	struct parser ps = {.c = c,
+			    .extra = program ? program->tables : NULL,
+			    .nextra = program ? program->ntables : 0,
+			    .table = -1};
+	if (ps.nextra > 64 - T_COUNT)
 		return -EINVAL;
 	const struct rg__toml_schema schema = {on_table, on_key, on_pair, &ps};
 	struct rg__toml t;
 	rg__config_init(c);
+	if (program && program->status)
+		c->status = *program->status;
 	int r = rg__toml_read(&t, name, text, len, &schema, err, err_len);
-	size_t mrl = 0, hbs = 0;
-	for (size_t k = 0; k < NKEYS; k++)
-		if (!strcmp(keys[k].name, "max_request_line"))
-			mrl = k;
-		else if (!strcmp(keys[k].name, "header_buffer_size"))
-			hbs = k;
-	if (!r && c->server.max_request_line > c->server.header_buffer_size) {
-		/* one of the two was given: that line */
-		t.line = ps.key_line[mrl] ? ps.key_line[mrl] : ps.key_line[hbs];
-		r = rg__toml_fail(&t,
-				  "max_request_line (%zu) exceeds "
-				  "header_buffer_size (%zu)",
-				  c->server.max_request_line,
-				  c->server.header_buffer_size);
-		free(t.buf);
+	if (!r) {
+		r = cross_check(&t, &ps);
+		if (r)
+			free(t.buf);
 	}
 	if (r) {
 		free(c->entries);
@@ -577,8 +639,8 @@ int rg__config_parse(struct rg_config *c, const char *name, const char *text,
 }
 
 int rg__config_load(struct rg_config *c, const char *path,
-		    const struct rg_config_table *extra, unsigned nextra,
-		    char *err, size_t err_len)
+		    const struct rg_config_source *program, char *err,
+		    size_t err_len)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -604,7 +666,7 @@ int rg__config_load(struct rg_config *c, const char *path,
 		len += (size_t)n;
 	}
 	close(fd);
-	r = rg__config_parse(c, path, text, len, extra, nextra, err, err_len);
+	r = rg__config_parse(c, path, text, len, program, err, err_len);
 	free(text);
 	return r;
 fail:

@@ -4,6 +4,8 @@
 #include "core/server.h"
 #include "core/access_log.h"
 #include "core/stats.h"
+#include "http/forwarded.h"
+#include "http/proxy.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -184,9 +186,10 @@ static void log_request(struct rg__conn *c, struct rg_request *r)
 		 * 499), or none could be written. */
 		status = c->flags & RG__C_CLOSING ? 499 : 500;
 	}
+	struct rg__addr client = rg__request_client(r);
 	const struct rg__alog_end e = {
-	    .peer_af = c->peer_af,
-	    .peer = c->peer,
+	    .peer_af = client.af,
+	    .peer = client.addr,
 	    .wall = c->w->wall,
 	    .head = parsed ? &r->head : NULL,
 	    .raw_line = r->raw_line,
@@ -260,13 +263,30 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 	}
 }
 
+/* With trusted_proxies: the client a trusted peer's forwarding header
+ * names becomes the request's (r->client). Per request, not per
+ * connection: a proxy multiplexes clients over its connections. */
+static void forwarded_client(struct rg__conn *c, struct rg_request *r)
+{
+	const struct rg_server_config *sc = cfg(c);
+	if (!sc->trusted_proxies.n)
+		return;
+	rg__conn_peer(c);
+	if (!rg__cidrs_match(&sc->trusted_proxies, c->peer_af, c->peer))
+		return;
+	rg__forwarded_client(r->head.headers, r->head.nheaders,
+			     sc->forwarded_header, &sc->trusted_proxies,
+			     &r->client);
+}
+
 static void dispatch(struct rg__conn *c, struct rg_request *r)
 {
 	struct rg__worker *w = c->w;
 	struct rg__request *h = &r->head;
 	c->deadline = 0;
-	if (!h->keep_alive || w->stopping)
+	if (!h->keep_alive || w->stopping || w->draining)
 		c->flags |= RG__C_LAST;
+	forwarded_client(c, r);
 	if (h->body == RG__BODY_LENGTH && h->content_length)
 		r->body_left = h->content_length;
 	else if (h->body == RG__BODY_CHUNKED)
@@ -365,6 +385,52 @@ static void conn_resume_recv(struct rg__conn *c)
 		rg__conn_close(c);
 }
 
+/* The PROXY header at the start of the input (proxy_protocol): 1 once
+ * read, the client it names now the connection's peer; 0 to wait for more
+ * bytes; -1 when it is not one (or is longer than a head may be), the
+ * connection closed without a word: whoever sent it is not the balancer,
+ * or not speaking the protocol, and nothing it reads would be understood.
+ * Arriving within header_timeout, like a head. */
+static int proxy_header(struct rg__conn *c)
+{
+	for (;;) {
+		struct rg__seg *s = &c->in->seg[0];
+		struct rg__addr pc;
+		int n = rg__proxy_parse(s->buf + s->off, s->len - s->off,
+					cfg(c)->header_buffer_size, &pc);
+		if (n > 0) {
+			s->off += (uint32_t)n;
+			c->in->bytes -= (uint64_t)n;
+			c->flags &= (uint16_t)~RG__C_PROXY;
+			if (pc.af) {
+				c->peer_af = pc.af;
+				c->peer_port = pc.port;
+				memcpy(c->peer, pc.addr, sizeof(c->peer));
+				c->flags |= RG__C_PEER;
+			} else if (c->w->alog) {
+				rg__conn_peer(c); /* LOCAL, UNKNOWN: its own */
+			}
+			rg__inq_trim(c);
+			return 1;
+		}
+		if (n == 0 && c->in->n == 1 && s->len < s->cap)
+			return 0; /* the rest will land in this buffer */
+		if (n == 0 && (n = rg__inq_gather(c)) == 0)
+			continue;
+		if (n == -ENOBUFS)
+			rg__log_no_memory(c->w, "a PROXY header: closed");
+		else
+			rg__log_limited(c->w, RG__LOG_EV_PROXY, RG_LOG_WARN,
+					"connection without a valid PROXY "
+					"header (%s): closed",
+					n == -EMSGSIZE ? "too long"
+						       : "not the protocol");
+		c->w->stats.proxy_refused++;
+		rg__conn_close(c);
+		return -1;
+	}
+}
+
 static void conn_process(struct rg__conn *c)
 {
 	while (!(c->flags & (RG__C_CLOSING | RG__C_LINGER | RG__C_HANDLER))) {
@@ -398,6 +464,11 @@ static void conn_process(struct rg__conn *c)
 			break; /* on_send continues */
 		if (!c->in || !c->in->bytes)
 			break;
+		if (c->flags & RG__C_PROXY) {
+			if (proxy_header(c) <= 0)
+				break;
+			continue;
+		}
 		if (!r && !(r = request_new(c))) {
 			reject(c, 503);
 			break;
@@ -687,7 +758,9 @@ void rg__conn_accept(struct rg__worker *w, int fd)
 	c->w = w;
 	c->fd = fd;
 	c->timer.fire = on_timer;
-	if (w->alog)
+	if (w->server->config.proxy_protocol)
+		c->flags |= RG__C_PROXY;
+	else if (w->alog)
 		rg__conn_peer(c);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

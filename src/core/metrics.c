@@ -83,6 +83,9 @@ static const struct figure traffic[] = {
     {"ringlet_connections_refused_total", "counter",
      "Connections refused (503 and close): the connection pool was full.",
      S(connections_refused)},
+    {"ringlet_proxy_refused_total", "counter",
+     "Connections closed without a response: no valid PROXY header.",
+     S(proxy_refused)},
     {"ringlet_connection_timeouts_total", "counter",
      "Connections closed by a timeout.", S(timeouts)},
     {"ringlet_requests_total", "counter",
@@ -115,7 +118,9 @@ static const struct figure arena[] = {
     {"ringlet_arena_allocs_total", "counter", "Arena allocations served.",
      S(arena.allocs)},
     {"ringlet_arena_used_bytes_total", "counter",
-     "Bytes the arenas handed out, heap spills included.", S(arena.bytes_used)},
+     "Block bytes the arenas handed out (heap spills: "
+     "ringlet_arena_spill_bytes_total).",
+     S(arena.bytes_used)},
     {"ringlet_arena_block_bytes_total", "counter",
      "Block bytes the arenas held, summed over the requests.",
      S(arena.bytes_reserved)},
@@ -148,13 +153,12 @@ static void figures(struct scrape *sc, const struct figure *f, size_t n)
 	}
 }
 
-/* The memory the account holds, by tier. The pools' mappings are each
- * counted by their pool (bytes_reserved): "arena" the request arenas'
- * blocks, "pool" the connections and coroutine stacks, "slab" the
- * buffers. The rest of the account is the heap spills of the requests in
- * flight and, when it is on, the access log's buffers: no figure tells
- * those apart (an arena reports its spills only once it is reset), so it
- * is "other", not "spill". The tiers add up to the account. */
+/* The memory the account holds, by tier (rg__stats_tiers). The rest of
+ * the account, beyond the pools' mappings, is the heap spills of the
+ * requests in flight and, when it is on, the access log's buffers: no
+ * figure tells those apart (an arena reports its spills only once it is
+ * reset), so it is "other", not "spill". The tiers add up to the
+ * account. */
 static void tiers(struct scrape *sc)
 {
 	static const char name[] = "ringlet_memory_reserved_bytes";
@@ -167,21 +171,12 @@ static void tiers(struct scrape *sc)
 		const struct rg_server_stats *st = worker(sc, w);
 		if (!st)
 			continue;
-		uint64_t v[4] = {st->arena_blocks.bytes_reserved,
-				 st->connections.bytes_reserved +
-				     st->coroutines.bytes_reserved,
-				 0, 0};
-		for (unsigned i = 0; i < st->slab.nclasses; i++)
-			v[2] += st->slab.classes[i].pool.bytes_reserved;
-		uint64_t mapped = v[0] + v[1] + v[2];
-		v[3] = st->memory.reserved > mapped
-			   ? st->memory.reserved - mapped
-			   : 0;
-		static const char *const tier[] = {"arena", "pool", "slab",
-						   "other"};
-		for (unsigned i = 0; i < 4; i++)
+		uint64_t v[RG__TIERS];
+		rg__stats_tiers(st, v);
+		for (unsigned i = 0; i < RG__TIERS; i++)
 			rg__put(sc->o, "%s{worker=\"%u\",tier=\"%s\"} %llu\n",
-				name, w, tier[i], (unsigned long long)v[i]);
+				name, w, rg__tier_names[i],
+				(unsigned long long)v[i]);
 	}
 }
 

@@ -112,16 +112,26 @@ int rg_path_decoded(struct rg_request *req, struct rg_str *out)
 	return 0;
 }
 
+struct rg__addr rg__request_client(struct rg_request *req)
+{
+	if (req->client.af)
+		return req->client;
+	struct rg__conn *c = req->conn;
+	rg__conn_peer(c);
+	struct rg__addr a = {.af = c->peer_af, .port = c->peer_port};
+	memcpy(a.addr, c->peer, sizeof(a.addr));
+	return a;
+}
+
 int rg_remote_addr(struct rg_request *req, char *buf, size_t cap,
 		   uint16_t *port)
 {
-	struct rg__conn *c = req->conn;
-	rg__conn_peer(c);
-	if (c->peer_af != AF_INET && c->peer_af != AF_INET6)
-		return c->peer_af ? -EAFNOSUPPORT : -ENOTCONN;
-	if (!inet_ntop(c->peer_af, c->peer, buf, (socklen_t)cap))
+	struct rg__addr a = rg__request_client(req);
+	if (a.af != AF_INET && a.af != AF_INET6)
+		return a.af ? -EAFNOSUPPORT : -ENOTCONN;
+	if (!inet_ntop(a.af, a.addr, buf, (socklen_t)cap))
 		return -errno;
-	*port = c->peer_port;
+	*port = a.port;
 	return 0;
 }
 
@@ -242,11 +252,16 @@ struct rg__response_head rg__request_head(struct rg_request *req, int status,
 {
 	struct rg__conn *c = req->conn;
 	const struct rg__request *q = &req->head;
+	/* A refusal (503: memory_limit, most often) before the body was read
+	 * closes the connection: draining the body would hold the request,
+	 * its arena and head buffer, for as long as the body lasts, while
+	 * the lingering close drops it holding nothing. */
+	bool refused = status == 503 && !req->body_done;
 	return (struct rg__response_head){
 	    .status = status,
 	    .version_minor = q->version_minor,
-	    .keep_alive =
-		q->keep_alive && !(c->flags & RG__C_LAST) && !c->w->stopping,
+	    .keep_alive = q->keep_alive && !(c->flags & RG__C_LAST) &&
+			  !c->w->stopping && !refused,
 	    .is_head = q->method_id == RG_METHOD_HEAD,
 	    .content_type = {type, type ? strlen(type) : 0},
 	    .headers = req->resp_headers,

@@ -3,6 +3,7 @@
  * (timers, flush of batched output, one io wait per iteration). */
 #include "core/server.h"
 #include "core/access_log.h"
+#include "mem/pool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -168,6 +169,13 @@ void rg_server_stop(struct rg_server *s)
 	wake(s);
 }
 
+void rg_server_retire(struct rg_server *s)
+{
+	s->retire = 1;
+	s->stop = 1;
+	wake(s);
+}
+
 void rg_server_reopen_logs(struct rg_server *s)
 {
 	s->reopen_logs = 1;
@@ -276,6 +284,14 @@ static void worker_tick(void *arg)
 	w->wall = time(NULL);
 }
 
+static void worker_stop(struct rg__worker *w);
+
+/* drain_delay_ms after rg_server_stop: the stop itself. */
+static void drain_over(struct rg__timer *t)
+{
+	worker_stop(RG__CONTAINER(t, struct rg__worker, drain));
+}
+
 /* shutdown_timeout_ms after a graceful stop began: whatever is still
  * connected is cut off; handlers suspended on the connection see
  * -ECONNRESET, those in rg_sleep or a socket call -ECANCELED. */
@@ -302,6 +318,21 @@ static void publish_stats(struct rg__timer *t)
 {
 	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, publish);
 	rg__stats_publish(w);
+	if (!w->stopping)
+		rg__timer_add(&w->timers, t, w->timers.now + 1000);
+}
+
+/* Once a second: the pools with nothing out give back what a burst grew
+ * them by (rg__pool_trim), so that reserved memory and RSS come back to
+ * their idle level after it. A pool in use is left as it is: a worker
+ * under steady load keeps its chunks, and a burst every few seconds costs
+ * a few mmap calls. */
+static void trim_pools(struct rg__timer *t)
+{
+	struct rg__worker *w = RG__CONTAINER(t, struct rg__worker, trim);
+	rg__pool_trim(w->stacks);
+	rg__pool_trim(w->blocks);
+	rg__slab_trim(w->slab);
 	if (!w->stopping)
 		rg__timer_add(&w->timers, t, w->timers.now + 1000);
 }
@@ -422,7 +453,9 @@ static int worker_init(struct rg_server *s)
 		goto fail;
 	w->accept_retry.fire = accept_again;
 	w->shutdown.fire = shutdown_expired;
+	w->drain.fire = drain_over;
 	w->publish.fire = publish_stats;
+	w->trim.fire = trim_pools;
 	worker_tick(w);
 	for (unsigned i = 0; i < w->nlisteners; i++)
 		w->listeners[i].w = w;
@@ -433,6 +466,7 @@ static int worker_init(struct rg_server *s)
 		goto fail;
 	if (c->stats_board)
 		publish_stats(&w->publish);
+	rg__timer_add(&w->timers, &w->trim, w->timers.now + 1000);
 	return 0;
 fail:
 	worker_fini(w);
@@ -444,8 +478,11 @@ fail:
 static void worker_stop(struct rg__worker *w)
 {
 	w->stopping = true;
+	w->draining = false;
+	rg__timer_del(&w->timers, &w->drain);
 	rg__timer_del(&w->timers, &w->accept_retry);
 	rg__timer_del(&w->timers, &w->publish);
+	rg__timer_del(&w->timers, &w->trim);
 	/* The listeners are closed, not just left: once the master's and
 	 * every worker's copy is closed, new clients are refused at once
 	 * instead of queueing where nobody accepts. */
@@ -461,6 +498,22 @@ static void worker_stop(struct rg__worker *w)
 	uint32_t grace = w->server->config.shutdown_timeout_ms;
 	if (grace)
 		rg__timer_add(&w->timers, &w->shutdown, w->timers.now + grace);
+}
+
+/* rg_server_stop: a drain first if there is one to do. */
+static void worker_stop_or_drain(struct rg__worker *w)
+{
+	const struct rg_server *s = w->server;
+	uint32_t d = s->config.drain_delay_ms;
+	if (s->retire || !d) {
+		rg__timer_del(&w->timers, &w->drain);
+		worker_stop(w);
+	} else if (!w->draining) {
+		w->draining = true;
+		rg__log(w, RG_LOG_INFO,
+			"draining for %u ms: health 503, keep-alive off", d);
+		rg__timer_add(&w->timers, &w->drain, w->timers.now + d);
+	}
 }
 
 static bool worker_quiet(const struct rg__worker *w)
@@ -497,7 +550,7 @@ int rg_server_run(struct rg_server *s)
 	for (;;) {
 		worker_tick(w);
 		if (s->stop && !w->stopping)
-			worker_stop(w);
+			worker_stop_or_drain(w);
 		if (s->reopen_logs) {
 			s->reopen_logs = 0;
 			/* Said first, access log or not: the owner's callback

@@ -11,6 +11,7 @@
 #include "core/coro.h"
 #include "core/router.h"
 #include "core/timer.h"
+#include "http/addr.h"
 #include "http/parser.h"
 #include "http/response.h"
 #include "io/io.h"
@@ -71,6 +72,7 @@ enum {
 	RG__C_TIMEDOUT = 0x80, /* a timeout closed it */
 	RG__C_SERVED = 0x100,  /* a response was completed on it */
 	RG__C_PEER = 0x200,    /* peer_* hold the client's address */
+	RG__C_PROXY = 0x400,   /* its PROXY header is still to be read */
 };
 
 struct rg__conn {
@@ -133,6 +135,9 @@ struct rg_request {
 	struct rg__parser parser;
 	struct rg__request head;
 	struct rg__route_match route;
+	/* The client a trusted proxy's forwarding header named; family 0:
+	 * the connection's peer (rg__request_client). */
+	struct rg__addr client;
 	/* The buffer the head is in; the slices point into it. Owned by the
 	 * request once it left the input queue (pin_owned). */
 	struct rg__seg pin;
@@ -177,6 +182,7 @@ enum rg__log_event {
 	RG__LOG_EV_MEMORY,     /* memory limit or pool cap: a refusal */
 	RG__LOG_EV_ACCESS_LOG, /* access log write failed, lines dropped */
 	RG__LOG_EV_UNDERSCORE, /* header fields with '_' dropped (debug) */
+	RG__LOG_EV_PROXY,      /* a connection without a valid PROXY header */
 	RG__LOG_EVENTS
 };
 
@@ -201,10 +207,13 @@ struct rg__worker {
 	struct rg__io_op wake_op;
 	struct rg__timer accept_retry;
 	struct rg__timer shutdown; /* shutdown_timeout_ms after the stop */
+	struct rg__timer drain;	   /* drain_delay_ms: then the stop */
 	struct rg__timer publish;  /* statistics to the shared board */
+	struct rg__timer trim;	   /* pools given back when idle */
 	uint64_t wake_buf;
 	int wake_fd;
 	bool stopping;
+	bool draining;	 /* before the stop: keep-alive off, health 503 */
 	time_t wall;	 /* the loop's wall clock second, for Date */
 	uint64_t now_ns; /* the loop's CLOCK_MONOTONIC, whose ms timers.now
 			    holds: when a request starts */
@@ -227,6 +236,7 @@ struct rg_server {
 	struct rg_mem_account account;
 	struct rg_status_config status; /* rg_status_routes' copy */
 	volatile sig_atomic_t stop;
+	volatile sig_atomic_t retire; /* stop without the drain */
 	volatile sig_atomic_t reopen_logs;
 	bool running;
 };
@@ -234,6 +244,10 @@ struct rg_server {
 /* conn.c */
 /* Fills c->peer_* once per connection (RG__C_PEER). */
 void rg__conn_peer(struct rg__conn *c);
+
+/* The request's client: the one its trusted proxy named, else the
+ * connection's peer (family 0 when not known). */
+struct rg__addr rg__request_client(struct rg_request *req);
 void rg__conn_accept(struct rg__worker *w, int fd);
 void rg__conn_flush_all(struct rg__worker *w);
 void rg__conn_close(struct rg__conn *c);

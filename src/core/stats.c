@@ -1,7 +1,8 @@
 /* stats.c: the worker's statistics (rg_server_stats), the shared board
  * where worker processes publish them (a seqlock per slot in an anonymous
  * shared mapping), and their JSON form with the derived figures operators
- * read (/stats). Their Prometheus form is metrics.c's. */
+ * read (/stats), the history the master samples into the board. Their
+ * Prometheus form is metrics.c's, the memory dump stats_dump.c's. */
 #include "core/server.h"
 #include "core/stats.h"
 
@@ -92,6 +93,13 @@ struct rg__stats_slot {
 struct rg_stats_board {
 	size_t bytes; /* of the mapping */
 	unsigned nslots;
+	/* One past the highest slot ever published: readers scan no
+	 * further, so the pages of slots never used stay untouched (a read
+	 * of a shared mapping's hole maps a page too: 1.5 kB a slot, 3 MB
+	 * for the master's 2048). The master fills the lowest slots first. */
+	_Atomic unsigned used;
+	uint64_t requests_retired;	  /* of workers gone (the master's) */
+	struct rg__stats_history history; /* written by the master */
 	struct rg__stats_slot slots[];
 };
 
@@ -139,11 +147,74 @@ void rg__stats_publish(struct rg__worker *w)
 	memcpy(&sl->stats, &st, sizeof(st));
 	atomic_store_explicit(&sl->seq, seq + 2, memory_order_release);
 	atomic_store(&sl->pid, (int32_t)getpid());
+	unsigned want = c->stats_slot + 1,
+		 u = atomic_load(&c->stats_board->used);
+	while (u < want &&
+	       !atomic_compare_exchange_weak(&c->stats_board->used, &u, want))
+		;
+}
+
+struct rg__stats_history *rg__stats_board_history(struct rg_stats_board *b)
+{
+	return &b->history;
+}
+
+const char *const rg__tier_names[RG__TIERS] = {"arena", "pool", "slab",
+					       "other"};
+
+void rg__stats_tiers(const struct rg_server_stats *st, uint64_t v[RG__TIERS])
+{
+	v[RG__TIER_ARENA] = st->arena_blocks.bytes_reserved;
+	v[RG__TIER_POOL] =
+	    st->connections.bytes_reserved + st->coroutines.bytes_reserved;
+	v[RG__TIER_SLAB] = 0;
+	for (unsigned i = 0; i < st->slab.nclasses && i < RG_SLAB_MAX_CLASSES;
+	     i++)
+		v[RG__TIER_SLAB] += st->slab.classes[i].pool.bytes_reserved;
+	uint64_t mapped =
+	    v[RG__TIER_ARENA] + v[RG__TIER_POOL] + v[RG__TIER_SLAB];
+	v[RG__TIER_OTHER] =
+	    st->memory.reserved > mapped ? st->memory.reserved - mapped : 0;
+}
+
+/* Every 10 s in the master: a read of each slot's pid, and a copy of the
+ * figures of those in use (a few kB each). */
+void rg__stats_board_sample(struct rg_stats_board *b, int64_t mono_ms,
+			    int64_t unix_s)
+{
+	struct rg__stats_sample sm = {.mono_ms = mono_ms,
+				      .unix_s = unix_s,
+				      .requests = b->requests_retired};
+	struct rg_server_stats st;
+	for (unsigned i = 0; i < rg__stats_board_slots(b); i++) {
+		if (!rg__stats_board_read(b, i, &st))
+			continue;
+		uint64_t tier[RG__TIERS];
+		rg__stats_tiers(&st, tier);
+		sm.workers++;
+		sm.rss += st.rss_bytes;
+		sm.reserved += st.memory.reserved;
+		for (unsigned t = 0; t < RG__TIERS; t++)
+			sm.tier[t] += tier[t];
+		sm.requests += st.requests;
+	}
+	rg__history_push(&b->history, &sm);
+}
+
+void rg__stats_board_retire(struct rg_stats_board *b, unsigned slot)
+{
+	struct rg_server_stats st;
+	if (slot >= b->nslots)
+		return;
+	if (rg__stats_board_read(b, slot, &st))
+		b->requests_retired += st.requests;
+	rg_stats_board_clear(b, slot);
 }
 
 unsigned rg__stats_board_slots(const struct rg_stats_board *b)
 {
-	return b->nslots;
+	unsigned u = atomic_load(&b->used);
+	return u < b->nslots ? u : b->nslots;
 }
 
 int32_t rg__stats_board_read(const struct rg_stats_board *b, unsigned slot,
@@ -193,6 +264,7 @@ static void add_stats(struct rg_server_stats *t,
 	t->connections_accepted += s->connections_accepted;
 	t->connections_active += s->connections_active;
 	t->connections_refused += s->connections_refused;
+	t->proxy_refused += s->proxy_refused;
 	t->requests += s->requests;
 	t->errors += s->errors;
 	t->timeouts += s->timeouts;
@@ -300,24 +372,32 @@ static void put_stats(struct rg__out *o, const struct rg_server_stats *st,
 	const struct rg_arena_stats *a = &st->arena;
 	rg__put(o,
 		"\"connections\":{\"accepted\":%llu,\"active\":%llu,"
-		"\"refused\":%llu,\"timeouts\":%llu},"
+		"\"refused\":%llu,\"proxy_refused\":%llu,\"timeouts\":%llu},"
 		"\"requests\":%llu,\"errors\":%llu,",
 		(unsigned long long)st->connections_accepted,
 		(unsigned long long)st->connections_active,
 		(unsigned long long)st->connections_refused,
+		(unsigned long long)st->proxy_refused,
 		(unsigned long long)st->timeouts,
 		(unsigned long long)st->requests,
 		(unsigned long long)st->errors);
-	rg__put(
-	    o,
-	    "\"memory\":{\"rss\":%llu,\"peak_rss\":%llu,\"reserved\":%llu,"
-	    "\"peak_reserved\":%llu,\"limit\":%llu,\"limit_failures\":%llu},",
-	    (unsigned long long)st->rss_bytes,
-	    (unsigned long long)st->peak_rss_bytes,
-	    (unsigned long long)st->memory.reserved,
-	    (unsigned long long)st->memory.peak,
-	    (unsigned long long)st->memory.limit,
-	    (unsigned long long)st->memory.failures);
+	uint64_t tier[RG__TIERS];
+	rg__stats_tiers(st, tier);
+	rg__put(o,
+		"\"memory\":{\"rss\":%llu,\"peak_rss\":%llu,\"reserved\":%llu,"
+		"\"peak_reserved\":%llu,\"limit\":%llu,\"limit_failures\":%llu,"
+		"\"tiers\":{\"arena\":%llu,\"pool\":%llu,\"slab\":%llu,"
+		"\"other\":%llu}},",
+		(unsigned long long)st->rss_bytes,
+		(unsigned long long)st->peak_rss_bytes,
+		(unsigned long long)st->memory.reserved,
+		(unsigned long long)st->memory.peak,
+		(unsigned long long)st->memory.limit,
+		(unsigned long long)st->memory.failures,
+		(unsigned long long)tier[RG__TIER_ARENA],
+		(unsigned long long)tier[RG__TIER_POOL],
+		(unsigned long long)tier[RG__TIER_SLAB],
+		(unsigned long long)tier[RG__TIER_OTHER]);
 	/* Utilisation: bytes handed out per byte of block held; spills and
 	 * allocations per request (an arena lives one request). */
 	rg__put(
@@ -361,18 +441,21 @@ static void put_stats(struct rg__out *o, const struct rg_server_stats *st,
 	put_extra(o, st, x);
 }
 
-size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
+/* The whole-server document: each worker's headline figures, the
+ * history, then the sums. */
+static void stats_json(const struct rg_server *s, struct rg__out *o)
 {
-	struct rg__out o = {.buf = buf, .cap = cap};
 	struct rg_server_stats one;
 	struct rg_stats_board *b = s->config.stats_board;
 	const struct rg_stats_extra *x = s->config.stats_extra;
 	if (!b) {
 		rg_server_stats(s, &one);
-		rg__put(&o, "{");
-		put_stats(&o, &one, x);
-		rg__put(&o, "}");
-		return o.len;
+		rg__put(o, "{");
+		rg__history_json(o, NULL);
+		rg__put(o, ",");
+		put_stats(o, &one, x);
+		rg__put(o, "}");
+		return;
 	}
 	/* The whole server, in one pass over the board so that the list,
 	 * the count and the sums agree: each worker's headline figures (this
@@ -382,13 +465,14 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 	struct rg_server_stats total;
 	memset(&total, 0, sizeof(total));
 	unsigned n = 0;
-	rg__put(&o, "{\"workers\":[");
-	for (unsigned i = 0; i < b->nslots; i++) {
+	rg__put(o, "{\"workers\":[");
+	for (unsigned i = 0, n_slots = rg__stats_board_slots(b); i < n_slots;
+	     i++) {
 		int32_t pid = rg__stats_board_read(b, i, &one);
 		if (!pid)
 			continue;
 		add_stats(&total, &one, x);
-		rg__put(&o,
+		rg__put(o,
 			"%s{\"slot\":%u,\"pid\":%d,\"requests\":%llu,"
 			"\"connections_active\":%llu,\"rss\":%llu,"
 			"\"reserved\":%llu",
@@ -397,11 +481,39 @@ size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
 			(unsigned long long)one.connections_active,
 			(unsigned long long)one.rss_bytes,
 			(unsigned long long)one.memory.reserved);
-		put_extra(&o, &one, x);
-		rg__put(&o, "}");
+		put_extra(o, &one, x);
+		rg__put(o, "}");
 	}
-	rg__put(&o, "],\"worker_count\":%u,", n);
-	put_stats(&o, &total, x);
-	rg__put(&o, "}");
+	rg__put(o, "],\"worker_count\":%u,", n);
+	rg__history_json(o, &b->history);
+	rg__put(o, ",");
+	put_stats(o, &total, x);
+	rg__put(o, "}");
+}
+
+void rg__stats_json_write(const struct rg_server *s, struct rg__out *o,
+			  bool memory)
+{
+	if (memory)
+		rg__memory_json(s, o);
+	else
+		stats_json(s, o);
+}
+
+size_t rg_server_stats_json(const struct rg_server *s, char *buf, size_t cap)
+{
+	struct rg__out o = {.buf = buf, .cap = cap};
+	if (cap)
+		buf[0] = '\0';
+	stats_json(s, &o);
+	return o.len;
+}
+
+size_t rg_server_memory_json(const struct rg_server *s, char *buf, size_t cap)
+{
+	struct rg__out o = {.buf = buf, .cap = cap};
+	if (cap)
+		buf[0] = '\0';
+	rg__memory_json(s, &o);
 	return o.len;
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 /* RFC 9110 section 15, plus 429 and 431 (RFC 6585). 306 and 418 are listed
  * there as "(Unused)": they get their class's generic phrase. */
@@ -149,6 +150,7 @@ struct plan {
 	bool content_type;
 	const char *conn; /* whole Connection line, or NULL */
 	size_t conn_len;
+	bool retry_after;
 	int result;  /* RG__RESP_* */
 	size_t size; /* head bytes; SIZE_MAX on overflow */
 	bool body;   /* a body given to _simple/_error is written */
@@ -163,6 +165,19 @@ struct plan {
 #define TE_LINE "Transfer-Encoding: chunked\r\n"
 #define CONN_CLOSE "Connection: close\r\n"
 #define CONN_KEEP "Connection: keep-alive\r\n"
+/* What a 503 says unless its headers do (RFC 9110 10.2.3): the server
+ * refuses only while a load lasts (memory_limit, a full pool). */
+#define RETRY_LINE "Retry-After: 1\r\n"
+
+static bool has_header(const struct rg_header *hs, size_t n, const char *name,
+		       size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hs[i].name.len == len &&
+		    !strncasecmp(hs[i].name.ptr, name, len))
+			return true;
+	return false;
+}
 
 static size_t extra_headers_size(const struct rg_header *hs, size_t n)
 {
@@ -264,8 +279,13 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 		}
 	}
 	pl->result = body | (keep_alive || status < 200 ? 0 : RG__RESP_CLOSE);
+	pl->retry_after =
+	    status == 503 && !has_header(h->headers, h->nheaders, "Retry-After",
+					 sizeof("Retry-After") - 1);
 
 	size_t size = pl->line_len + sizeof(SERVER_LINE) - 1 + 2 + pl->conn_len;
+	if (pl->retry_after)
+		size += sizeof(RETRY_LINE) - 1;
 	if (h->date)
 		size += sizeof(DATE_NAME) - 1 + RG__DATE_LEN + 2;
 	if (pl->content_type)
@@ -308,6 +328,8 @@ put_head(char *p, const struct plan *pl, const struct rg__response_head *h)
 		p = PUT_LIT(p, TE_LINE);
 	if (pl->conn)
 		p = put(p, pl->conn, pl->conn_len);
+	if (pl->retry_after)
+		p = PUT_LIT(p, RETRY_LINE);
 	for (size_t i = 0; i < h->nheaders; i++) {
 		const struct rg_header *f = &h->headers[i];
 		p = put(p, f->name.ptr, f->name.len);

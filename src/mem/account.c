@@ -7,12 +7,23 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-int rg__account_charge(struct rg_mem_account *account, size_t n)
+uint64_t rg__account_room(const struct rg_mem_account *account,
+			  enum rg__mem_class k)
+{
+	if (!account || !account->limit)
+		return UINT64_MAX;
+	uint64_t cap = account->limit;
+	if (k == RG__MEM_BULK)
+		cap -= rg__account_reserve(cap);
+	return account->reserved < cap ? cap - account->reserved : 0;
+}
+
+int rg__account_charge(struct rg_mem_account *account, size_t n,
+		       enum rg__mem_class k)
 {
 	if (!account)
 		return 0;
-	if (account->limit &&
-	    (n > account->limit || account->reserved > account->limit - n)) {
+	if (n > rg__account_room(account, k)) {
 		account->failures++;
 		return -ENOMEM;
 	}
@@ -28,9 +39,10 @@ void rg__account_credit(struct rg_mem_account *account, size_t n)
 		account->reserved -= n;
 }
 
-void *rg__sys_map(struct rg_mem_account *account, size_t n)
+void *rg__sys_map(struct rg_mem_account *account, size_t n,
+		  enum rg__mem_class k)
 {
-	if (rg__account_charge(account, n) < 0) {
+	if (rg__account_charge(account, n, k) < 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -53,7 +65,7 @@ void *rg__sys_alloc(struct rg_mem_account *account, size_t n)
 {
 	if (n > PTRDIFF_MAX)
 		return NULL;
-	if (rg__account_charge(account, n) < 0)
+	if (rg__account_charge(account, n, RG__MEM_BULK) < 0)
 		return NULL;
 	void *p = malloc(n);
 	if (!p)
@@ -66,7 +78,8 @@ void *rg__sys_realloc(struct rg_mem_account *account, void *p, size_t old_n,
 {
 	if (new_n > PTRDIFF_MAX)
 		return NULL;
-	if (new_n > old_n && rg__account_charge(account, new_n - old_n) < 0)
+	if (new_n > old_n &&
+	    rg__account_charge(account, new_n - old_n, RG__MEM_BULK) < 0)
 		return NULL;
 	void *q = realloc(p, new_n);
 	if (!q) {

@@ -121,7 +121,8 @@ static char *fit(const struct rg__block *b, size_t size, size_t align)
 
 static void *alloc_block(struct rg_arena *a, size_t size, size_t align)
 {
-	struct rg__block *b = rg_pool_get(a->blocks);
+	/* A block beyond the first is growth: bulk (account.h). */
+	struct rg__block *b = rg__pool_get_bulk(a->blocks);
 	if (!b)
 		return NULL;
 	b->last = (char *)b + ((sizeof(*b) + 15) & ~(size_t)15);
@@ -336,7 +337,9 @@ static void release(struct rg_arena *a)
 	if (st) {
 		st->lifecycles++;
 		st->allocs += a->allocs;
-		st->bytes_used += a->used;
+		/* Block bytes only: utilisation is used / reserved, and
+		 * spills are heap, not block (they are spill_bytes). */
+		st->bytes_used += a->used - a->spill_bytes;
 		st->bytes_reserved += rg_arena_reserved(a);
 		st->extra_blocks += a->nblocks - 1;
 		st->spills += a->nspills;

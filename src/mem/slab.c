@@ -1,6 +1,7 @@
 /* slab.c: Tier 3, the buffer slab: a few size classes, each an rg_pool, and
  * the internal fragmentation they cause. */
 #include "account.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -104,6 +105,12 @@ void *rg_slab_alloc(struct rg_slab *slab, size_t size, size_t *capacity)
 void rg_slab_free(struct rg_slab *slab, void *buffer, size_t size)
 {
 	rg_pool_put(class_of(slab, size)->pool, buffer);
+}
+
+void rg__slab_trim(struct rg_slab *slab)
+{
+	for (unsigned i = 0; i < slab->nclasses; i++)
+		rg__pool_trim(slab->classes[i].pool);
 }
 
 void rg_slab_stats(const struct rg_slab *slab, struct rg_slab_stats *out)

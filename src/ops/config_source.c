@@ -49,12 +49,10 @@ int rg_config_load(struct rg_config *c, const struct rg_config_source *src,
 	int rc;
 	rg__config_init(c); /* so that rg_config_free is safe after a failure */
 	if (src->path)
-		rc = rg__config_load(c, src->path, src->tables, src->ntables,
-				     err, err_len);
+		rc = rg__config_load(c, src->path, src, err, err_len);
 	else
 		rc = rg__config_parse(c, "(embedded)", src->embedded,
-				      strlen(src->embedded), src->tables,
-				      src->ntables, err, err_len);
+				      strlen(src->embedded), src, err, err_len);
 	if (rc < 0)
 		return rc;
 	c->name = src->path ? src->path : "(embedded)";

@@ -5,8 +5,11 @@
  * (rate-limited), TERM/INT stop gracefully, QUIT at once, HUP reloads the
  * configuration by starting a new generation on the same sockets before
  * draining the old one (so no connection is refused: a socket never closes
- * while clients queue on it), USR1 reopens the logs. Signals arrive on a
+ * while clients queue on it), USR1 reopens the logs, USR2 writes the memory
+ * dump to the error log. Every 10 s it samples the board into its history
+ * (what /stats shows of the last 10 minutes). Signals arrive on a
  * signalfd: the loop is one poll(2), with no handler racing waitpid. */
+#include "core/stats.h"
 #include "ops/ops.h"
 
 #include <errno.h>
@@ -54,6 +57,7 @@ struct master {
 		unsigned fails;	    /* quick deaths in a row */
 	} slots[RG_MAX_WORKERS];
 	struct rg_stats_board *board;
+	int64_t sample_at; /* the next sample of the board's history */
 	int sigfd, ready_rd, ready_wr;
 	pid_t pid;
 };
@@ -195,10 +199,12 @@ static void stop(struct master *m, bool now, const char *why)
 	 * queueing. */
 	rg__sockset_close(m->next_socks, m->socks);
 	rg__sockset_close(m->socks, NULL);
+	/* TERM: each worker drains first (drain_delay), then stops. */
 	uint32_t grace = m->set->server.shutdown_timeout_ms;
-	m->deadline = !now && !grace
-			  ? INT64_MAX /* 0: wait for them */
-			  : now_ms() + KILL_GRACE_MS + (now ? 0 : grace);
+	uint32_t drain = m->set->server.drain_delay_ms;
+	m->deadline = !now && !grace ? INT64_MAX /* 0: wait for them */
+				     : now_ms() + KILL_GRACE_MS +
+					   (now ? 0 : (int64_t)grace + drain);
 }
 
 /* ------------------------------------------------------------------------
@@ -267,13 +273,14 @@ static void reload_begin(struct master *m)
 		reload_abandon(m, "cannot start the new workers");
 }
 
-/* Every new worker accepts: the old ones drain and the new configuration
- * becomes the running one. */
+/* Every new worker accepts: the old ones stop (WINCH: gracefully, without
+ * drain_delay, since the new ones serve the port and answer the health
+ * checks) and the new configuration becomes the running one. */
 static void reload_commit(struct master *m)
 {
 	for (unsigned p = 0; p < MAX_PROCS; p++)
 		if (m->procs[p].pid && m->procs[p].gen != m->new_gen)
-			kill(m->procs[p].pid, SIGTERM);
+			kill(m->procs[p].pid, SIGWINCH);
 	m->gen = m->new_gen;
 	rg__sockset_close(m->socks, m->next_socks);
 	struct rg__sockset *s = m->socks;
@@ -310,7 +317,7 @@ static void on_exit_of(struct master *m, struct proc *pr, int st)
 	bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	struct proc dead = *pr;
 	pr->pid = 0;
-	rg_stats_board_clear(m->board, (unsigned)(pr - m->procs));
+	rg__stats_board_retire(m->board, (unsigned)(pr - m->procs));
 
 	if (m->state == STOPPING) {
 		if (!clean) {
@@ -388,6 +395,12 @@ static void on_ready(struct master *m)
 	}
 }
 
+static void dump_line(void *arg, const char *text)
+{
+	(void)arg;
+	rg_log(RG_LOG_INFO, "%s", text);
+}
+
 static void on_signal(struct master *m)
 {
 	struct signalfd_siginfo si;
@@ -407,6 +420,10 @@ static void on_signal(struct master *m)
 			signal_gen(m, -1, SIGUSR1);
 			rg_log(RG_LOG_INFO, "SIGUSR1: logs reopened");
 			break;
+		case SIGUSR2:
+			rg_log(RG_LOG_INFO, "SIGUSR2: memory dump");
+			rg__stats_board_dump(m->board, dump_line, NULL);
+			break;
 		case SIGCHLD:
 			reap(m);
 			break;
@@ -414,11 +431,18 @@ static void on_signal(struct master *m)
 	}
 }
 
-/* Timers: a late generation, the kill deadline, pending restarts. The
- * poll timeout until the next one, or -1. */
+/* Timers: a late generation, the kill deadline, pending restarts, the
+ * history's sample. The poll timeout until the next one, or -1. */
 static int on_time(struct master *m)
 {
 	int64_t now = now_ms(), next = -1;
+	if (now >= m->sample_at) {
+		if (m->state != STOPPING)
+			rg__stats_board_sample(m->board, now, time(NULL));
+		m->sample_at += RG__HISTORY_INTERVAL_MS;
+		if (m->sample_at <= now) /* the master was held up */
+			m->sample_at = now + RG__HISTORY_INTERVAL_MS;
+	}
 	if (m->state == STARTING && now >= m->deadline) {
 		rg_log(RG_LOG_ERROR, "the workers did not start within %d ms",
 		       READY_TIMEOUT_MS);
@@ -450,6 +474,8 @@ static int on_time(struct master *m)
 		if (next < 0 || at < next)
 			next = at;
 	}
+	if (m->state != STOPPING && (next < 0 || m->sample_at < next))
+		next = m->sample_at;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
@@ -480,8 +506,8 @@ int rg_master_run(struct rg_config *config, const struct rg_config_source *src,
 
 	sigset_t set;
 	sigemptyset(&set);
-	static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT,
-				   SIGHUP,  SIGUSR1, SIGCHLD};
+	static const int sigs[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+				   SIGUSR1, SIGUSR2, SIGCHLD};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -505,6 +531,7 @@ int rg_master_run(struct rg_config *config, const struct rg_config_source *src,
 		goto out;
 	}
 	m->deadline = now_ms() + READY_TIMEOUT_MS;
+	m->sample_at = now_ms() + RG__HISTORY_INTERVAL_MS;
 	if (spawn_all(m, m->set, m->socks, m->gen) < 0) {
 		m->status = 1;
 		stop(m, false, "cannot start the workers");

@@ -1,8 +1,9 @@
 /* worker.c: one worker process (rg_worker_serve): its server made from the
  * configuration on the master's sockets and board slot, the program's
  * routes (ops->setup), the ready report to the master, and the signals it
- * answers: SIGTERM/SIGINT stop gracefully, SIGQUIT at once, SIGUSR1
- * reopens the logs. */
+ * answers: SIGTERM/SIGINT stop gracefully (after drain_delay), SIGWINCH
+ * too but at once (a reload's old generation), SIGQUIT at once, SIGUSR1
+ * reopens the logs; SIGHUP and SIGUSR2 are the master's, ignored. */
 #include "ops/ops.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@
 static _Atomic(struct rg_server *) running;
 static volatile sig_atomic_t stop_requested;
 
-static const int signals[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1};
+static const int signals[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGWINCH};
 
 static void on_signal(int sig)
 {
@@ -31,8 +32,10 @@ static void on_signal(int sig)
 		return;
 	}
 	stop_requested = 1;
-	if (server)
-		rg_server_stop(server); /* async-signal-safe */
+	if (server && sig == SIGWINCH)
+		rg_server_retire(server); /* async-signal-safe */
+	else if (server)
+		rg_server_stop(server);
 }
 
 /* Tells the master this worker accepts: its pid on the ready pipe. */
@@ -58,7 +61,8 @@ static int serve(struct rg_server *server)
 		sigaction(signals[i], &sa, NULL);
 		sigaddset(&set, signals[i]);
 	}
-	signal(SIGHUP, SIG_IGN); /* the master's business */
+	signal(SIGHUP, SIG_IGN);  /* the master's business */
+	signal(SIGUSR2, SIG_IGN); /* the master's: it dumps from the board */
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
 	int rc = stop_requested ? 0 : rg_server_run(server);

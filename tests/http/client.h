@@ -263,6 +263,10 @@ static inline void server_print_log(const struct server *s, size_t max)
 	fclose(f);
 }
 
+/* Set by a test whose server wants a PROXY header first (proxy_protocol):
+ * the probe below then starts with "PROXY UNKNOWN". */
+static bool server_probe_proxy;
+
 /* One HTTP exchange to see whether the server serves yet: 1 if an HTTP
  * response came back, 0 if not (yet). */
 static inline int server_probe(uint16_t port)
@@ -271,10 +275,12 @@ static inline int server_probe(uint16_t port)
 	if (fd < 0)
 		return 0;
 	static const char req[] =
+	    "PROXY UNKNOWN\r\n"
 	    "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+	size_t skip = server_probe_proxy ? 0 : strlen("PROXY UNKNOWN\r\n");
 	char start[8], buf[4096];
 	size_t got = 0;
-	if (!send_all(fd, req, sizeof(req) - 1)) {
+	if (!send_all(fd, req + skip, sizeof(req) - 1 - skip)) {
 		int64_t end = now_ms() + 1000;
 		ssize_t r;
 		/* Until EOF: the server's slot for it is then released. */

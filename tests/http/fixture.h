@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -335,6 +336,24 @@ static inline void conn_open(struct fixture *f, struct http_conn *c)
 	assert_int_equal(http_open(c, f->port), 0);
 }
 
+/* A connection to the server from the client address `from` (a second
+ * loopback address, 127.0.0.2, is another client). */
+static inline void conn_open_from(struct fixture *f, struct http_conn *c,
+				  const char *from)
+{
+	memset(c, 0, sizeof(*c));
+	c->timeout_ms = 10000;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(c->fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	assert_int_equal(inet_pton(AF_INET, from, &a.sin_addr), 1);
+	assert_int_equal(bind(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	a.sin_port = htons(f->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socket_track(c->fd);
+}
+
 static inline void send_bytes(struct http_conn *c, const void *p, size_t n)
 {
 	int rc = http_send(c, p, n);
@@ -450,6 +469,54 @@ static inline void echo(struct http_conn *c, const char *const hdr[], size_t n,
 	check_echo(&r, hdr, n);
 	http_resp_free(&r);
 	sb_free(&req);
+}
+
+/* ------------------------------------------------------------------------
+ * Logs the server writes
+ * ------------------------------------------------------------------------ */
+
+/* The file's bytes, NUL-terminated (malloc'd), or NULL if absent. */
+static inline char *log_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct sbuf b = {0};
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&b, buf, n);
+	fclose(f);
+	if (!b.p)
+		sb_add(&b, "", 0);
+	return b.p;
+}
+
+/* The first line of `path` containing `needle` (malloc'd, without its
+ * newline), waiting up to ms for it to appear; NULL if it does not. */
+static inline char *wait_line(const char *path, const char *needle, int64_t ms)
+{
+	int64_t end = now_ms() + ms;
+	for (;;) {
+		char *text = log_slurp(path);
+		const char *hit = text ? strstr(text, needle) : NULL;
+		if (hit) {
+			const char *start = hit;
+			while (start > text && start[-1] != '\n')
+				start--;
+			const char *nl = strchr(hit, '\n');
+			if (nl) { /* a whole line only */
+				char *line =
+				    strndup(start, (size_t)(nl - start));
+				free(text);
+				return line;
+			}
+		}
+		free(text);
+		if (now_ms() >= end)
+			return NULL;
+		sleep_ms(50);
+	}
 }
 
 /* ------------------------------------------------------------------------

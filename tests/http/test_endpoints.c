@@ -2,8 +2,10 @@
  * with fixed and random inputs checked by value: /plaintext, /json,
  * /baseline11 (GET and POST), /json/{count} against dataset.json, /upload
  * (up to 20 MiB, Content-Length and chunked), /static (every file, and
- * paths that must not escape the root), /, /echo, /stats, /metrics (its
- * counters, and promtool's check of the output), /sleep, /upstream against
+ * paths that must not escape the root), /, /echo, /stats (and the memory
+ * dump: ?detail=memory, SIGUSR2 to the master), /metrics (its counters,
+ * and promtool's check of the output), /status (the page, its
+ * stats path, its 304; and at paths of one's own), /sleep, /upstream against
  * a stub upstream, and routing (404, 405 with Allow, 501). Every test runs
  * on both io backends (fixture.h). */
 #include "fixture.h"
@@ -573,6 +575,164 @@ static void test_stats(void **state)
 	http_close(&c);
 }
 
+/* A number member of `o`, failing the test when it is absent. */
+static double stats_num(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+	if (!v || v->type != JSON_NUM)
+		fail_msg("no number \"%s\" in the memory dump", key);
+	return v->num;
+}
+
+/* GET /stats?detail=memory: every pool and slab class of the worker with
+ * figures that agree (touched bound = min(high water, mapped) x object
+ * size, within what is reserved), the tiers adding up to what is reserved, and
+ * the arena histogram counting the requests; /stats has the history; a detail
+ * it does not know is 400. */
+static void test_stats_memory(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	struct http_conn c;
+	struct http_resp r;
+	conn_open(f, &c);
+	for (int i = 0; i < 5; i++)
+		roundtrip(&c, GET("/plaintext"), 200, "Hello, World!");
+	send_str(&c, GET("/stats?detail=memory"));
+	read_resp(&c, &r, 0);
+	assert_int_equal(r.status, 200);
+	check_type(&r, "application/json");
+	struct json *j = json_parse(r.body, r.body_len);
+	if (!j)
+		print_message("not JSON: %.400s\n", r.body);
+	assert_non_null(j);
+	assert_string_equal(json_get(j, "detail")->str, "memory");
+	const struct json *ws = json_get(j, "workers");
+	assert_int_equal(ws->len, 1);
+	assert_int_equal(stats_num(j, "worker_count"), 1);
+	const struct json *w = &ws->item[0];
+	assert_true(stats_num(w, "pid") > 0 && stats_num(w, "rss") > 0);
+	const struct json *tiers = json_get(w, "tiers");
+	assert_true(stats_num(tiers, "arena") + stats_num(tiers, "pool") +
+			stats_num(tiers, "slab") + stats_num(tiers, "other") ==
+		    stats_num(w, "reserved"));
+	const struct json *pools = json_get(w, "pools");
+	const struct json *classes = json_get(json_get(w, "slab"), "classes");
+	assert_int_equal(pools->len, 3);
+	assert_true(classes->len >= 1);
+	static const char *const names[] = {"connections", "coroutine_stacks",
+					    "arena_blocks"};
+	double touched = 0;
+	for (size_t i = 0; i < pools->len + classes->len; i++) {
+		const struct json *p =
+		    i < 3 ? &pools->item[i] : &classes->item[i - 3];
+		if (i < 3)
+			assert_string_equal(json_get(p, "name")->str, names[i]);
+		double hw = stats_num(p, "high_water");
+		double mapped = stats_num(p, "mapped");
+		assert_true(stats_num(p, "in_use") <= hw);
+		assert_true(stats_num(p, "bytes_touched_bound") ==
+			    (hw < mapped ? hw : mapped) *
+				stats_num(p, "object_size"));
+		assert_true(stats_num(p, "bytes_touched_bound") <=
+			    stats_num(p, "bytes_reserved"));
+		assert_true(stats_num(p, "failures") >= 0);
+		touched += stats_num(p, "bytes_touched_bound");
+	}
+	assert_true(stats_num(&pools->item[0], "high_water") >= 1);
+	assert_true(stats_num(w, "bytes_touched_bound") == touched);
+	const struct json *h =
+	    json_get(json_get(w, "arena"), "bytes_per_request");
+	const struct json *bk = json_get(h, "buckets");
+	double count = 0;
+	for (size_t i = 0; i < bk->len; i++)
+		count += stats_num(&bk->item[i], "count");
+	assert_true(count == stats_num(h, "count"));
+	assert_true(count >= 5);
+	json_free(j);
+	http_resp_free(&r);
+
+	send_str(&c, GET("/stats"));
+	read_resp(&c, &r, 0);
+	j = json_parse(r.body, r.body_len);
+	assert_non_null(j);
+	const struct json *hist = json_get(j, "history");
+	assert_int_equal(stats_num(hist, "interval_s"), 10);
+	assert_int_equal(stats_num(hist, "capacity"), 60);
+	assert_int_equal(json_get(hist, "samples")->type, JSON_ARR);
+	assert_non_null(json_get(json_get(j, "growth"), "rss_bytes_per_min"));
+	json_free(j);
+	http_resp_free(&r);
+	roundtrip(&c, GET("/stats?detail=everything"), 400,
+		  "detail: \"memory\" is the one known\n");
+	http_close(&c);
+}
+
+/* SIGUSR2 to the master writes the memory dump to the error log (here
+ * the server's standard error): a line per pool and slab class of the
+ * worker; a worker sent SIGUSR2 itself ignores it. */
+static void test_sigusr2_dump(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	struct http_conn c;
+	conn_open(f, &c);
+	roundtrip(&c, GET("/plaintext"), 200, "Hello, World!");
+	struct http_resp r;
+	send_str(&c, GET("/stats")); /* the worker publishes */
+	read_resp(&c, &r, 0);
+	struct json *j = json_parse(r.body, r.body_len);
+	assert_non_null(j);
+	pid_t worker =
+	    (pid_t)stats_num(&json_get(j, "workers")->item[0], "pid");
+	json_free(j);
+	http_resp_free(&r);
+
+	assert_int_equal(kill(f->srv.pid, SIGUSR2), 0);
+	size_t len;
+	char *log = NULL;
+	for (int i = 0; i < 250; i++) {
+		free(log);
+		log = read_file(f->srv.log, &len);
+		if (log && strstr(log, "memory dump: end"))
+			break;
+		sleep_ms(20);
+	}
+	assert_non_null(log);
+	char want[64];
+	snprintf(want, sizeof(want), "worker 0 pid %d: rss ", (int)worker);
+	const char *const lines[] = {
+	    "SIGUSR2: memory dump",
+	    "memory dump: 1 worker, rss ",
+	    want,
+	    "worker 0 pool connections: object 256 B, mapped ",
+	    "worker 0 pool coroutine_stacks: object ",
+	    "worker 0 pool arena_blocks: object ",
+	    "worker 0 slab 256: object 256 B",
+	    ", touched at most ",
+	    "worker 0 arena bytes per request: ",
+	    "memory dump: end",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!strstr(log, lines[i]))
+			print_message("no \"%s\" in the log:\n%s\n", lines[i],
+				      log);
+		assert_non_null(strstr(log, lines[i]));
+	}
+	free(log);
+
+	assert_int_equal(kill(worker, SIGUSR2), 0);
+	sleep_ms(200);
+	roundtrip(&c, GET("/plaintext"), 200, "Hello, World!");
+	send_str(&c, GET("/stats"));
+	read_resp(&c, &r, 0);
+	j = json_parse(r.body, r.body_len);
+	assert_non_null(j);
+	assert_int_equal(stats_num(&json_get(j, "workers")->item[0], "pid"),
+			 worker);
+	json_free(j);
+	http_resp_free(&r);
+	http_close(&c);
+}
+
 /* GET /metrics: 200, the 0.0.4 text format's type; the body in *r. */
 static void metrics_get(struct http_conn *c, struct http_resp *r)
 {
@@ -686,6 +846,80 @@ static void test_metrics_promtool(void **state)
 	free(out);
 	http_resp_free(&r);
 	http_close(&c);
+}
+
+/* GET `page`: the status page from memory, HTML naming `stats` (the
+ * [status] stats_path, written in as it is served: `stats_html` escaped)
+ * as the JSON it polls, which is there; its ETag makes a reload a 304
+ * without a body. */
+static void status_page_check(struct fixture *f, const char *page,
+			      const char *stats, const char *stats_html)
+{
+	struct http_conn c;
+	struct http_resp r;
+	char req[256], meta[128], etag[64];
+	conn_open(f, &c);
+	snprintf(req, sizeof(req), GET("%s"), page);
+	send_str(&c, req);
+	read_resp(&c, &r, 0);
+	assert_int_equal(r.status, 200);
+	const char *ct = http_header(&r, "Content-Type");
+	assert_non_null(ct);
+	assert_string_equal(ct, "text/html; charset=utf-8");
+	snprintf(meta, sizeof(meta),
+		 "<meta name=\"ringlet-stats\" content=\"%s\">", stats_html);
+	if (!strstr(r.body, meta))
+		print_message("%s has no %s: %.300s\n", page, meta, r.body);
+	assert_non_null(strstr(r.body, meta));
+	assert_non_null(strstr(r.body, "<canvas"));
+	assert_non_null(strstr(r.body, "</html>"));
+	assert_null(strstr(r.body, "src=\"http")); /* no external asset */
+	const char *tag = http_header(&r, "ETag");
+	assert_non_null(tag);
+	assert_true(strlen(tag) < sizeof(etag));
+	strcpy(etag, tag);
+	assert_string_equal(http_header(&r, "Cache-Control"), "no-cache");
+	http_resp_free(&r);
+
+	snprintf(req, sizeof(req),
+		 "GET %s HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: "
+		 "%s\r\n\r\n",
+		 page, etag);
+	send_str(&c, req);
+	read_resp(&c, &r, 0);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.body_len, 0);
+	assert_string_equal(http_header(&r, "ETag"), etag);
+	http_resp_free(&r);
+
+	snprintf(req, sizeof(req), GET("%s"), stats);
+	send_str(&c, req);
+	read_resp(&c, &r, 0);
+	assert_int_equal(r.status, 200);
+	check_type(&r, "application/json");
+	http_resp_free(&r);
+	http_close(&c);
+}
+
+static void test_status_page(void **state)
+{
+	status_page_check(fixture_get(state), "/status", "/stats", "/stats");
+}
+
+/* Paths of one's own: the page follows stats_path, escaped for HTML. */
+static int setup_status_paths(void **state)
+{
+	return start_with_config(state,
+				 "[performance]\nworkers = 1\n"
+				 "[status]\nstats_path = \"/ops/stats&json\"\n"
+				 "page_path = \"/ops/page\"\n");
+}
+
+static void test_status_page_paths(void **state)
+{
+	struct fixture *f = fixture_get(state);
+	status_page_check(f, "/ops/page", "/ops/stats&json",
+			  "/ops/stats&amp;json");
 }
 
 static void test_sleep(void **state)
@@ -821,8 +1055,12 @@ int main(void)
 	    T(test_root),
 	    T(test_echo),
 	    T(test_stats),
+	    T(test_stats_memory),
+	    T(test_sigusr2_dump),
 	    T(test_metrics),
 	    T(test_metrics_promtool),
+	    T(test_status_page),
+	    T_WITH(test_status_page_paths, setup_status_paths),
 	    T(test_sleep),
 	    T(test_upstream),
 	    T(test_routing),

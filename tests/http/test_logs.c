@@ -106,53 +106,9 @@ static int setup_no_server(void **state)
 
 /* ---- reading the log ---------------------------------------------------- */
 
-/* The file's bytes, NUL-terminated (malloc'd), or NULL if absent. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct sbuf b = {0};
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sb_add(&b, buf, n);
-	fclose(f);
-	if (!b.p)
-		sb_add(&b, "", 0);
-	return b.p;
-}
-
-/* The first line of `path` containing `needle` (malloc'd, without its
- * newline), waiting up to ms for it to appear; NULL if it does not. */
-static char *wait_line(const char *path, const char *needle, int64_t ms)
-{
-	int64_t end = now_ms() + ms;
-	for (;;) {
-		char *text = slurp(path);
-		const char *hit = text ? strstr(text, needle) : NULL;
-		if (hit) {
-			const char *start = hit;
-			while (start > text && start[-1] != '\n')
-				start--;
-			const char *nl = strchr(hit, '\n');
-			if (nl) { /* a whole line only */
-				char *line =
-				    strndup(start, (size_t)(nl - start));
-				free(text);
-				return line;
-			}
-		}
-		free(text);
-		if (now_ms() >= end)
-			return NULL;
-		sleep_ms(50);
-	}
-}
-
 static bool file_has(const char *path, const char *needle)
 {
-	char *text = slurp(path);
+	char *text = log_slurp(path);
 	bool has = text && strstr(text, needle);
 	free(text);
 	return has;
@@ -227,7 +183,7 @@ static void expect_entry(const char *needle, struct entry *e)
 {
 	char *line = wait_line(access_path, needle, LOG_WAIT_MS);
 	if (!line) {
-		char *text = slurp(access_path);
+		char *text = log_slurp(access_path);
 		print_message("no line with %s in %s; it holds:\n%s\n", needle,
 			      access_path, text ? text : "(no file)");
 		free(text);
@@ -442,8 +398,8 @@ static void test_rotation(void **state)
 	line = wait_line(access_path, "?t=after-new-conn ", LOG_WAIT_MS);
 	if (!line || !file_has(access_path, "?t=after-same-conn ") ||
 	    file_has(old_access, "?t=after")) {
-		char *a = slurp(access_path), *b = slurp(old_access);
-		char *e1 = slurp(old_error), *e2 = slurp(error_path);
+		char *a = log_slurp(access_path), *b = log_slurp(old_access);
+		char *e1 = log_slurp(old_error), *e2 = log_slurp(error_path);
 		print_message("%s:\n%s\n%s:\n%s\n", access_path,
 			      a ? a : "(none)", old_access, b ? b : "(none)");
 		print_message("error logs:\n%s\n%s\n", e1 ? e1 : "(none)",
@@ -510,7 +466,7 @@ static void test_many_lines(void **state)
 	char *line = wait_line(access_path, want, LOG_WAIT_MS);
 	assert_non_null(line);
 	free(line);
-	char *text = slurp(access_path);
+	char *text = log_slurp(access_path);
 	int next = 0;
 	for (char *p = text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
 		*nl = '\0';
@@ -597,7 +553,7 @@ static void test_two_workers(void **state)
 	char *text = NULL;
 	for (;;) {
 		free(text);
-		text = slurp(access_path);
+		text = log_slurp(access_path);
 		assert_non_null(text);
 		lines = 0;
 		for (const char *p = text; (p = strstr(p, "?w=")); p++)
@@ -648,7 +604,7 @@ static void test_write_errors(void **state)
 	char *line = wait_line(error_path, "access log /dev/full: write failed",
 			       LOG_WAIT_MS);
 	if (!line) {
-		char *text = slurp(error_path);
+		char *text = log_slurp(error_path);
 		print_message("error log:\n%s\n", text ? text : "(none)");
 		free(text);
 	}
@@ -800,7 +756,7 @@ static void test_unwritable_access_log(void **state)
 	if (r != s.pid || !WIFEXITED(status) || WEXITSTATUS(status) == 0 ||
 	    !said) {
 		server_print_log(&s, 4096);
-		char *text = slurp(error_path);
+		char *text = log_slurp(error_path);
 		print_message("error log:\n%s\n", text ? text : "(none)");
 		free(text);
 	}

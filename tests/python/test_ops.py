@@ -221,13 +221,20 @@ class Master(unittest.TestCase):
 
     def test_stats_access(self):
         """[status] allow: loopback by default; a client from 127.0.0.2
-        gets 403 (the application never sees it) until it is allowed."""
+        gets 403 on /_ringlet/stats, /_ringlet/metrics and
+        /_ringlet/status (the application never sees it) until it is
+        allowed."""
         def status_from(srv, source):
-            with socket.create_connection(("127.0.0.1", srv.port), 10,
-                                          (source, 0)) as s:
-                s.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\n"
-                          b"Connection: close\r\n\r\n")
-                return int(s.makefile("rb").readline().split()[1])
+            codes = set()
+            for path in (b"/_ringlet/stats", b"/_ringlet/metrics",
+                         b"/_ringlet/status"):
+                with socket.create_connection(("127.0.0.1", srv.port), 10,
+                                              (source, 0)) as s:
+                    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+                    codes.add(int(s.makefile("rb").readline().split()[1]))
+            self.assertEqual(len(codes), 1, codes)
+            return codes.pop()
         for config, want in (
                 (None, {"127.0.0.1": 200, "127.0.0.2": 403}),
                 ('[status]\nallow = ["127.0.0.2"]\n',
@@ -249,7 +256,9 @@ class Master(unittest.TestCase):
         try:
             for _ in range(5):
                 get(srv)
-            st, r, body = srv.request("GET", "/stats")
+            for path in ("/stats", "/metrics", "/status"):
+                self.assertEqual(get(srv, path)[1]["path"], path)
+            st, r, body = srv.request("GET", "/_ringlet/stats")
             self.assertEqual(st, 200)
             s = json.loads(body)
             self.assertGreater(s["memory"]["rss"], 0)
@@ -264,18 +273,24 @@ class Master(unittest.TestCase):
                              py["wsgi_calls"])
             # The collector, timed by gc.callbacks.
             st, v = get(srv, "/gc")
-            s = json.loads(srv.request("GET", "/stats")[2])["python"]
+            s = json.loads(srv.request("GET", "/_ringlet/stats")[2])["python"]
             self.assertGreaterEqual(s["gc_collections_gen2"], 1)
             self.assertGreater(s["gc_pause_total_us"], 0)
             self.assertGreaterEqual(s["gc_pause_total_us"],
                                     s["gc_pause_longest_us"])
         finally:
             self.assertEqual(srv.stop(), 0)
+        # /stats, /metrics and /status are the application's, and so are
+        # ringlet's own paths once turned off.
         srv = rgtest.Server("opsapp:app",
-                            config='[status]\nstats_path = "off"\n')
+                            config='[status]\nstats_path = "off"\n'
+                                   'metrics_path = "off"\n'
+                                   'page_path = "off"\n')
         try:
-            st, v = get(srv, "/stats")
-            self.assertEqual(v["path"], "/stats")  # the application's
+            for path in ("/stats", "/metrics", "/status", "/_ringlet/stats",
+                         "/_ringlet/metrics", "/_ringlet/status"):
+                st, v = get(srv, path)
+                self.assertEqual(v["path"], path)
         finally:
             self.assertEqual(srv.stop(), 0)
 

@@ -483,6 +483,53 @@ class _PEP3333:
             lsock.close()
 
 
+class BehindProxy(unittest.TestCase):
+    """REMOTE_ADDR and REMOTE_PORT are the client the balancer names, in
+    its PROXY header (proxy_protocol = true) or in X-Forwarded-For from a
+    trusted proxy, not the balancer's."""
+
+    def test_remote_addr_from_the_proxy_header(self):
+        srv = rgtest.Server("pep3333:app",
+                            config="[server]\nproxy_protocol = true\n")
+        try:
+            for header, addr, port in (
+                    (b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n",
+                     "192.0.2.1", "56324"),
+                    (b"PROXY TCP6 2001:db8::5 ::1 4000 80\r\n",
+                     "2001:db8::5", "4000"),
+                    (b"PROXY UNKNOWN\r\n", "127.0.0.1", None)):
+                with socket.create_connection(("127.0.0.1", srv.port),
+                                              10) as s:
+                    s.sendall(header + b"GET /environ HTTP/1.1\r\n"
+                              b"Host: x\r\nConnection: close\r\n\r\n")
+                    raw = b""
+                    while chunk := s.recv(65536):
+                        raw += chunk
+                head, _, body = raw.partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                self.assertIn(b"content-length", head.lower())
+                v = json.loads(body)["values"]
+                self.assertEqual(v["REMOTE_ADDR"], addr)
+                if port:
+                    self.assertEqual(v["REMOTE_PORT"], port)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_remote_addr_from_a_trusted_proxy(self):
+        srv = rgtest.Server("pep3333:app", config=(
+            '[server]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\n'))
+        try:
+            st, r, body = srv.request(
+                "GET", "/environ",
+                headers={"X-Forwarded-For": "1.1.1.1, 192.0.2.1, 10.0.0.2"})
+            v = json.loads(body)["values"]
+            self.assertEqual(v["REMOTE_ADDR"], "192.0.2.1")
+            self.assertEqual(v["HTTP_X_FORWARDED_FOR"],
+                             "1.1.1.1, 192.0.2.1, 10.0.0.2")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+
 rgtest.for_each_backend(_PEP3333, globals())
 
 if __name__ == "__main__":

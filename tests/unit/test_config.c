@@ -22,7 +22,7 @@ static char err[256];
 
 static int parse(struct rg_config *c, const char *text)
 {
-	return rg__config_parse(c, "t.toml", text, strlen(text), NULL, 0, err,
+	return rg__config_parse(c, "t.toml", text, strlen(text), NULL, err,
 				sizeof(err));
 }
 
@@ -382,12 +382,14 @@ static void test_status(void **state)
 	struct rg_config c;
 	assert_int_equal(parse(&c, ""), 0);
 	assert_string_equal(c.status.stats_path, "/stats");
-	assert_int_equal(c.status.nallow, 2);
-	assert_int_equal(c.status.allow[0].af, AF_INET);
-	assert_int_equal(c.status.allow[0].bits, 32);
-	assert_memory_equal(c.status.allow[0].addr, "\x7f\0\0\1", 4);
-	assert_int_equal(c.status.allow[1].af, AF_INET6);
-	assert_int_equal(c.status.allow[1].addr[15], 1);
+	assert_string_equal(c.status.metrics_path, "/metrics");
+	assert_string_equal(c.status.page_path, "/status");
+	assert_int_equal(c.status.allow.n, 2);
+	assert_int_equal(c.status.allow.range[0].af, AF_INET);
+	assert_int_equal(c.status.allow.range[0].bits, 32);
+	assert_memory_equal(c.status.allow.range[0].addr, "\x7f\0\0\1", 4);
+	assert_int_equal(c.status.allow.range[1].af, AF_INET6);
+	assert_int_equal(c.status.allow.range[1].addr[15], 1);
 	rg_config_free(&c);
 	assert_int_equal(
 	    parse(&c, "[status]\nstats_path = \"/_s\"\nallow = "
@@ -395,32 +397,57 @@ static void test_status(void **state)
 		      "\"::/0\"]\n"),
 	    0);
 	assert_string_equal(c.status.stats_path, "/_s");
-	assert_int_equal(c.status.nallow, 4);
-	assert_int_equal(c.status.allow[0].bits, 8);
-	assert_int_equal(c.status.allow[1].af, AF_INET6);
-	assert_int_equal(c.status.allow[1].bits, 32);
-	assert_int_equal(c.status.allow[2].bits, 32);
-	assert_int_equal(c.status.allow[3].bits, 0);
+	assert_int_equal(c.status.allow.n, 4);
+	assert_int_equal(c.status.allow.range[0].bits, 8);
+	assert_int_equal(c.status.allow.range[1].af, AF_INET6);
+	assert_int_equal(c.status.allow.range[1].bits, 32);
+	assert_int_equal(c.status.allow.range[2].bits, 32);
+	assert_int_equal(c.status.allow.range[3].bits, 0);
 	rg_config_free(&c);
-	assert_int_equal(
-	    parse(&c, "[status]\nstats_path = \"off\"\nallow = []\n"), 0);
+	assert_int_equal(parse(&c,
+			       "[status]\nstats_path = \"off\"\nmetrics_path = "
+			       "\"/m\"\npage_path = \"off\"\nallow = []\n"),
+			 0);
 	assert_null(c.status.stats_path);
-	assert_int_equal(c.status.nallow, 0);
+	assert_string_equal(c.status.metrics_path, "/m");
+	assert_null(c.status.page_path);
+	assert_int_equal(c.status.allow.n, 0);
 	rg_config_free(&c);
-	expect_error("[status]\nstats_path = \"stats\"\n", "t.toml:2: ",
-		     "stats_path must start with '/'");
-	expect_error("[status]\nallow = \"127.0.0.1\"\n", "t.toml:2: ",
-		     "allow must be an array");
+	expect_error("[status]\nstats_path = \"stats\"\n",
+		     "t.toml:2: ", "stats_path must start with '/'");
+	expect_error("[status]\nmetrics_path = \"\"\n",
+		     "t.toml:2: ", "metrics_path must start with '/'");
+	expect_error("[status]\npage_path = 1\n",
+		     "t.toml:2: ", "page_path must be a string");
+	/* A program's own defaults, which the file overrides key by key. */
+	const struct rg_status_config mine = {
+	    .stats_path = "/_s", .metrics_path = "/_m", .page_path = NULL};
+	const struct rg_config_source prog = {.status = &mine};
+	const char *t = "[status]\nmetrics_path = \"/m\"\n";
+	assert_int_equal(rg__config_parse(&c, "t.toml", t, strlen(t), &prog,
+					  err, sizeof(err)),
+			 0);
+	assert_string_equal(c.status.stats_path, "/_s");
+	assert_string_equal(c.status.metrics_path, "/m");
+	assert_null(c.status.page_path);
+	assert_int_equal(c.status.allow.n, 0);
+	rg_config_free(&c);
+	expect_error("[status]\nstats_path = \"off\"\n",
+		     "t.toml:2: ", "page_path needs stats_path");
+	expect_error("[status]\nstats_path = \"/s\"\nmetrics_path = \"/s\"\n",
+		     "t.toml:3: ", "stats_path and metrics_path are both /s");
+	expect_error("[status]\nallow = \"127.0.0.1\"\n",
+		     "t.toml:2: ", "allow must be an array");
 	static const char *const bad[] = {
-	    "10.0.0.1/8", "10.0.0.0/33", "::1/129",	 "10.0.0.0/",
-	    "/8",	  "localhost",	 "10.0.0.0/8x", "1.2.3.4/-1",
-	    "::1/0128",	  "",
+	    "10.0.0.1/8", "10.0.0.0/33", "::1/129",    "10.0.0.0/", "/8",
+	    "localhost",  "10.0.0.0/8x", "1.2.3.4/-1", "::1/0128",  "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[128];
 		snprintf(text, sizeof(text),
 			 "[status]\nallow = [\"::1\", \"%s\"]\n", bad[i]);
-		expect_error(text, "t.toml:2: ", "is not an address or a range");
+		expect_error(text,
+			     "t.toml:2: ", "is not an address or a range");
 	}
 }
 
@@ -430,15 +457,15 @@ static void test_error_buffer(void **state)
 	struct rg_config c;
 	char small[8];
 	const char *t = "[nope]\n";
-	assert_int_equal(rg__config_parse(&c, "t.toml", t, strlen(t), NULL, 0,
+	assert_int_equal(rg__config_parse(&c, "t.toml", t, strlen(t), NULL,
 					  small, sizeof(small)),
 			 -EINVAL);
 	assert_string_equal(small, "t.toml:");
 	/* the text need not be NUL-terminated: the length is honoured */
 	t = "[server]\nmax_headers = 12345";
-	assert_int_equal(rg__config_parse(&c, "t", t, strlen(t) - 3, NULL, 0,
-					  err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    rg__config_parse(&c, "t", t, strlen(t) - 3, NULL, err, sizeof(err)),
+	    0);
 	assert_int_equal(c.server.max_headers, 12);
 	rg_config_free(&c);
 }
@@ -454,13 +481,13 @@ static void test_load(void **state)
 	fputs("[server]\nlisten = \"[::1]:1234\"\nroot = \"www\"\nbogus = 1\n",
 	      f);
 	fclose(f);
-	assert_int_equal(rg__config_load(&c, path, NULL, 0, err, sizeof(err)),
+	assert_int_equal(rg__config_load(&c, path, NULL, err, sizeof(err)),
 			 -EINVAL);
 	char want[64];
 	snprintf(want, sizeof(want), "%s:4: unknown key 'bogus'", path);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
 	unlink(path);
-	assert_int_equal(rg__config_load(&c, path, NULL, 0, err, sizeof(err)),
+	assert_int_equal(rg__config_load(&c, path, NULL, err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, path));
 }
@@ -505,8 +532,10 @@ static void test_program_table(void **state)
 			   "[python]\napp = \"my\\u00e9app:app\"  # comment\n"
 			   "preload = true\ngc_threshold = [\"700\", \"10\"]\n"
 			   "[log]\nlevel = \"warn\"\n";
+	const struct rg_config_source program = {.tables = tables,
+						 .ntables = 1};
 	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
-					  tables, 1, err, sizeof(err)),
+					  &program, err, sizeof(err)),
 			 0);
 	assert_int_equal(c.server.backlog, 7);
 	assert_int_equal(c.log_level, RG_LOG_WARN);
@@ -533,7 +562,7 @@ static void test_program_table(void **state)
 	/* A key given twice, even one the table accepts. */
 	text = "[python]\npreload = true\npreload = false\n";
 	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
-					  tables, 1, err, sizeof(err)),
+					  &program, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err,
 			    "t.toml:3: duplicate key 'preload' (first on line "
@@ -542,18 +571,18 @@ static void test_program_table(void **state)
 	/* The table's own error, with the reader's prefix. */
 	text = "[python]\napp = \"a:b\"\nworkers = 3\n";
 	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
-					  tables, 1, err, sizeof(err)),
+					  &program, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "t.toml:3: unknown key 'workers' in [python]");
 	/* The reader's errors inside it. */
 	text = "[python]\napp = a:b\n";
 	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
-					  tables, 1, err, sizeof(err)),
+					  &program, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "t.toml:2: "));
 	text = "[python]\n[python]\n";
 	assert_int_equal(rg__config_parse(&c, "t.toml", text, strlen(text),
-					  tables, 1, err, sizeof(err)),
+					  &program, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "t.toml:2: table [python] defined twice");
 	/* Without the table, [python] is unknown. */

@@ -1,5 +1,6 @@
 /* test_pool.c: Tier 2 object pool: LIFO order, growth, cap, stats,
- * alignment, guard pages and poisoning of returned objects. */
+ * alignment, guard pages, poisoning of returned objects, and trimming
+ * (chunks given back once free). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include "ringlet.h"
 #include "mem/poison.h"
+#include "mem/pool.h"
 #include "child.h"
 
 static struct rg_pool_stats stats_of(const struct rg_pool *pool)
@@ -303,10 +305,70 @@ static void use_after_put_is_reported(void **state)
 #endif
 }
 
+/* A chunk goes back once all its objects are free, whichever order they
+ * came back in; one with an object out stays, and so does the first; with
+ * nothing out the pool is as created. The pool works on after each trim. */
+static void trim_gives_back_free_chunks(void **state)
+{
+	(void)state;
+	struct rg_mem_account account = {0};
+	struct rg_pool_config cfg = {
+	    .object_size = 4096, .initial = 2, .grow_by = 2, .max = 16};
+	struct rg_pool *pool = rg_pool_create(&cfg, &account);
+	assert_non_null(pool);
+	uint64_t chunk = account.reserved;
+	char *o[6];
+	for (int i = 0; i < 6; i++) {
+		o[i] = rg_pool_get(pool);
+		assert_non_null(o[i]);
+		memset(o[i], i, 4096);
+	}
+	assert_int_equal(account.reserved, 3 * chunk);
+	rg__pool_trim(pool); /* nothing free: nothing goes */
+	assert_int_equal(account.reserved, 3 * chunk);
+
+	/* The chunks: {o0, o1}, {o2, o3}, {o4, o5}, in address order. */
+	rg_pool_put(pool, o[5]);
+	rg_pool_put(pool, o[0]);
+	rg_pool_put(pool, o[4]);
+	rg_pool_put(pool, o[2]);
+	rg__pool_trim(pool);
+	assert_int_equal(account.reserved, 2 * chunk);
+	assert_int_equal(stats_of(pool).capacity, 4);
+	assert_int_equal(stats_of(pool).bytes_reserved, 2 * chunk);
+	assert_int_equal(stats_of(pool).in_use, 2);
+	assert_int_equal(o[1][4095], 1);
+	assert_int_equal(o[3][0], 3);
+
+	/* What stays free is handed out again (LIFO), then the pool grows. */
+	char *a = rg_pool_get(pool), *b = rg_pool_get(pool);
+	assert_true((a == o[2] && b == o[0]) || (a == o[0] && b == o[2]));
+	char *c = rg_pool_get(pool);
+	assert_non_null(c);
+	assert_int_equal(account.reserved, 3 * chunk);
+	memset(c, 7, 4096);
+
+	rg_pool_put(pool, a);
+	rg_pool_put(pool, b);
+	rg_pool_put(pool, c);
+	rg_pool_put(pool, o[1]);
+	rg_pool_put(pool, o[3]);
+	rg__pool_trim(pool);
+	assert_int_equal(account.reserved, chunk);
+	assert_int_equal(stats_of(pool).capacity, 2);
+	assert_int_equal(stats_of(pool).in_use, 0);
+	for (int i = 0; i < 6; i++)
+		assert_non_null(rg_pool_get(pool));
+	assert_int_equal(account.reserved, 3 * chunk);
+	rg_pool_destroy(pool);
+	assert_int_equal(account.reserved, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lifo_order),
+	    cmocka_unit_test(trim_gives_back_free_chunks),
 	    cmocka_unit_test(objects_are_distinct),
 	    cmocka_unit_test(grows_by_steps_up_to_max),
 	    cmocka_unit_test(max_zero_means_initial),

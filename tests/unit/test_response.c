@@ -63,6 +63,7 @@ static const struct rg_header extras[] = {
     {STR("X-Trace"), STR("a b\tc")},
 };
 static const struct rg_header etag[] = {{STR("ETag"), STR("\"v1\"")}};
+static const struct rg_header retry[] = {{STR("retry-after"), STR("30")}};
 static const struct rg_header upgrade[] = {
     {STR("Connection"), STR("Upgrade")},
     {STR("Upgrade"), STR("websocket")},
@@ -289,12 +290,30 @@ static const struct rcase cases[] = {
      ERR(505, "HTTP Version Not Supported", 31,
 	 "505 HTTP Version Not Supported\n"),
      0},
+    /* Every 503 says when to come back (RFC 9110 10.2.3)... */
     {"error 503",
      OP_ERROR,
      {.status = 503, .date = DATE},
      "too many connections",
-     ERR(503, "Service Unavailable", 46,
-	 "503 Service Unavailable: too many connections\n"),
+     "HTTP/1.1 503 Service Unavailable\r\n" SD
+     "Content-Type: text/plain\r\nContent-Length: 46\r\n"
+     "Connection: close\r\nRetry-After: 1\r\n\r\n"
+     "503 Service Unavailable: too many connections\n",
+     0},
+    {"handler 503",
+     OP_SIMPLE,
+     {.status = 503, H11},
+     "busy",
+     "HTTP/1.1 503 Service Unavailable\r\n" SD
+     "Content-Length: 4\r\nRetry-After: 1\r\n\r\nbusy",
+     0},
+    /* ...unless the handler said it, in any case. */
+    {"handler 503 with its own Retry-After",
+     OP_SIMPLE,
+     {.status = 503, H11, .headers = retry, .nheaders = 1},
+     "busy",
+     "HTTP/1.1 503 Service Unavailable\r\n" SD
+     "Content-Length: 4\r\nretry-after: 30\r\n\r\nbusy",
      0},
 };
 
@@ -372,7 +391,7 @@ static void all_or_nothing(void **state)
 static void pipelined(void **state)
 {
 	(void)state;
-	char mem[4096], want[4096];
+	char mem[8192], want[8192];
 	struct rg__wbuf b = {mem, 0, sizeof(mem)};
 	size_t w = 0;
 
