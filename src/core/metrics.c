@@ -1,8 +1,9 @@
 /* metrics.c: the statistics in the Prometheus text exposition format 0.0.4
  * (rg_server_metrics, /metrics): a family per figure with HELP and TYPE,
- * one series per worker, read from the shared board as the JSON is
- * (stats.h). Written with vsnprintf into the caller's buffer, or streamed
- * through it (rg__metrics_write): no heap. */
+ * one series per worker and one for the whole server (worker="all"),
+ * read from the shared board as the JSON is (stats.h). Written with vsnprintf
+ * into the caller's buffer, or streamed through it (rg__metrics_write): no
+ * heap. */
 #include "core/server.h"
 #include "core/stats.h"
 
@@ -25,6 +26,10 @@ struct scrape {
 	const struct rg_stats_extra *x;
 	struct rg_server_stats one; /* without a board: this worker's */
 	struct rg_server_stats st;  /* the slot being written */
+	/* worker="all": the workers alive summed, and those gone (whose
+	 * counters the whole server's keep: monotonic across restarts and
+	 * reloads, where a worker's own series starts again from 0). */
+	struct rg_server_stats live, retired;
 };
 
 /* Worker `slot`'s figures, or NULL when the slot is empty. */
@@ -46,6 +51,15 @@ static unsigned long long field(const void *base, size_t off)
 	uint64_t v;
 	memcpy(&v, (const char *)base + off, sizeof(v));
 	return (unsigned long long)v;
+}
+
+/* The whole server's value of the figure at `off` in rg_server_stats:
+ * the live sum, plus the retired workers' for a counter. */
+static unsigned long long all(const struct scrape *sc, const char *type,
+			      size_t off)
+{
+	return field(&sc->live, off) +
+	       (strcmp(type, "gauge") ? field(&sc->retired, off) : 0);
 }
 
 /* `v` in units of 1/10^digits s as decimal seconds, trailing zeros
@@ -150,6 +164,8 @@ static void figures(struct scrape *sc, const struct figure *f, size_t n)
 				rg__put(sc->o, "%s{worker=\"%u\"} %llu\n",
 					f[i].name, w, field(st, f[i].off));
 		}
+		rg__put(sc->o, "%s{worker=\"all\"} %llu\n", f[i].name,
+			all(sc, f[i].type, f[i].off));
 	}
 }
 
@@ -178,6 +194,11 @@ static void tiers(struct scrape *sc)
 				name, w, rg__tier_names[i],
 				(unsigned long long)v[i]);
 	}
+	uint64_t v[RG__TIERS];
+	rg__stats_tiers(&sc->live, v);
+	for (unsigned i = 0; i < RG__TIERS; i++)
+		rg__put(sc->o, "%s{worker=\"all\",tier=\"%s\"} %llu\n", name,
+			rg__tier_names[i], (unsigned long long)v[i]);
 }
 
 /* ------------------------------------------------------------------------
@@ -244,6 +265,10 @@ static void pool_families(struct scrape *sc)
 					f->name, w, pools[p].label,
 					field(st, pools[p].off + f->off));
 		}
+		for (size_t p = 0; p < COUNT(pools); p++)
+			rg__put(sc->o, "%s{worker=\"all\",pool=\"%s\"} %llu\n",
+				f->name, pools[p].label,
+				all(sc, f->type, pools[p].off + f->off));
 	}
 }
 
@@ -266,6 +291,16 @@ static void class_families(struct scrape *sc)
 					field(c, f->off));
 			}
 		}
+		const struct rg_slab_stats *ls = &sc->live.slab;
+		for (unsigned k = 0;
+		     k < ls->nclasses && k < RG_SLAB_MAX_CLASSES; k++) {
+			size_t off = (size_t)((const char *)&ls->classes[k] -
+					      (const char *)&sc->live);
+			rg__put(
+			    sc->o, "%s{worker=\"all\",class=\"%llu\"} %llu\n",
+			    f->name, (unsigned long long)ls->classes[k].size,
+			    all(sc, f->type, off + f->off));
+		}
 	}
 }
 
@@ -273,8 +308,44 @@ static void class_families(struct scrape *sc)
  * The request histograms
  * ------------------------------------------------------------------------ */
 
-/* Cumulative buckets ending in +Inf, then _sum and _count (the +Inf
+/* One worker's series (`label`), or the whole server's (st + more):
+ * cumulative buckets ending in +Inf, then _sum and _count (the +Inf
  * bucket: the sum of the buckets, so they always agree). */
+static void histogram_series(struct scrape *sc, const char *name,
+			     const char *label, bool duration,
+			     const struct rg_server_stats *st,
+			     const struct rg_server_stats *more)
+{
+	unsigned n =
+	    duration ? RG_STATS_DURATION_BUCKETS : RG_STATS_ARENA_BUCKETS;
+	const uint64_t *b = duration ? st->duration_buckets : st->arena_buckets;
+	const uint64_t *b2 = !more	? NULL
+			     : duration ? more->duration_buckets
+					: more->arena_buckets;
+	unsigned long long total = 0;
+	char le[32];
+	for (unsigned i = 0; i < n; i++) {
+		total += b[i] + (b2 ? b2[i] : 0);
+		if (i == n - 1)
+			snprintf(le, sizeof(le), "+Inf");
+		else if (duration)
+			seconds(le, rg__duration_bounds_ns[i], 9);
+		else
+			snprintf(le, sizeof(le), "%llu", 256ull << i);
+		rg__put(sc->o, "%s_bucket{worker=\"%s\",le=\"%s\"} %llu\n",
+			name, label, le, total);
+	}
+	uint64_t sum = duration ? st->duration_ns : st->arena_bytes;
+	if (more)
+		sum += duration ? more->duration_ns : more->arena_bytes;
+	if (duration)
+		seconds(le, sum, 9);
+	else
+		snprintf(le, sizeof(le), "%llu", (unsigned long long)sum);
+	rg__put(sc->o, "%s_sum{worker=\"%s\"} %s\n", name, label, le);
+	rg__put(sc->o, "%s_count{worker=\"%s\"} %llu\n", name, label, total);
+}
+
 static void histogram(struct scrape *sc, bool duration)
 {
 	const char *name = duration ? "ringlet_request_duration_seconds"
@@ -285,37 +356,14 @@ static void histogram(struct scrape *sc, bool duration)
 			"complete."
 		      : "Bytes a request's arena handed out, heap spills "
 			"included.");
-	unsigned n =
-	    duration ? RG_STATS_DURATION_BUCKETS : RG_STATS_ARENA_BUCKETS;
 	for (unsigned w = 0; w < sc->nslots; w++) {
 		const struct rg_server_stats *st = worker(sc, w);
-		if (!st)
-			continue;
-		const uint64_t *b =
-		    duration ? st->duration_buckets : st->arena_buckets;
-		unsigned long long total = 0;
-		char le[32];
-		for (unsigned i = 0; i < n; i++) {
-			total += b[i];
-			if (i == n - 1)
-				snprintf(le, sizeof(le), "+Inf");
-			else if (duration)
-				seconds(le, rg__duration_bounds_ns[i], 9);
-			else
-				snprintf(le, sizeof(le), "%llu", 256ull << i);
-			rg__put(sc->o,
-				"%s_bucket{worker=\"%u\",le=\"%s\"} %llu\n",
-				name, w, le, total);
-		}
-		if (duration)
-			seconds(le, st->duration_ns, 9);
-		else
-			snprintf(le, sizeof(le), "%llu",
-				 (unsigned long long)st->arena_bytes);
-		rg__put(sc->o, "%s_sum{worker=\"%u\"} %s\n", name, w, le);
-		rg__put(sc->o, "%s_count{worker=\"%u\"} %llu\n", name, w,
-			total);
+		char label[16];
+		snprintf(label, sizeof(label), "%u", w);
+		if (st)
+			histogram_series(sc, name, label, duration, st, NULL);
 	}
+	histogram_series(sc, name, "all", duration, &sc->live, &sc->retired);
 }
 
 /* ------------------------------------------------------------------------
@@ -381,17 +429,27 @@ static void extras(struct scrape *sc)
 		struct extra_name e;
 		extra_name(x, i, &e);
 		head(sc, e.name, e.gauge ? "gauge" : "counter", e.help);
-		for (unsigned w = 0; w < sc->nslots; w++) {
-			const struct rg_server_stats *st = worker(sc, w);
-			if (!st)
+		for (unsigned w = 0; w <= sc->nslots; w++) {
+			const struct rg_server_stats *st =
+			    w < sc->nslots ? worker(sc, w) : NULL;
+			uint64_t n = st ? st->extra[i] : 0;
+			char label[16];
+			snprintf(label, sizeof(label), "%u", w);
+			if (w == sc->nslots) { /* the whole server */
+				n = sc->live.extra[i] +
+				    (e.gauge ? 0 : sc->retired.extra[i]);
+				snprintf(label, sizeof(label), "all");
+			} else if (!st) {
 				continue;
+			}
 			char v[32];
 			if (e.digits)
-				seconds(v, st->extra[i], e.digits);
+				seconds(v, n, e.digits);
 			else
 				snprintf(v, sizeof(v), "%llu",
-					 (unsigned long long)st->extra[i]);
-			rg__put(sc->o, "%s{worker=\"%u\"} %s\n", e.name, w, v);
+					 (unsigned long long)n);
+			rg__put(sc->o, "%s{worker=\"%s\"} %s\n", e.name, label,
+				v);
 		}
 	}
 }
@@ -405,9 +463,11 @@ void rg__metrics_write(const struct rg_server *s, struct rg__out *o)
 		 * publication (a second at most). */
 		rg__stats_publish((struct rg__worker *)&s->w);
 		sc.nslots = rg__stats_board_slots(sc.b);
+		rg__stats_board_totals(sc.b, sc.x, &sc.live, &sc.retired);
 	} else {
 		rg_server_stats(s, &sc.one);
 		sc.nslots = 1;
+		sc.live = sc.one;
 	}
 	figures(&sc, traffic, COUNT(traffic));
 	histogram(&sc, true);

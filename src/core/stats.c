@@ -98,7 +98,12 @@ struct rg_stats_board {
 	 * of a shared mapping's hole maps a page too: 1.5 kB a slot, 3 MB
 	 * for the master's 2048). The master fills the lowest slots first. */
 	_Atomic unsigned used;
-	uint64_t requests_retired;	  /* of workers gone (the master's) */
+	/* The figures of workers gone, summed as they are retired (the
+	 * master's): what keeps the whole server's counters monotonic
+	 * across restarts and reloads. Written under retire_seq (odd while
+	 * it changes, the slot cleared in the same step). */
+	_Atomic unsigned retire_seq;
+	struct rg_server_stats retired;
 	struct rg__stats_history history; /* written by the master */
 	struct rg__stats_slot slots[];
 };
@@ -184,7 +189,7 @@ void rg__stats_board_sample(struct rg_stats_board *b, int64_t mono_ms,
 {
 	struct rg__stats_sample sm = {.mono_ms = mono_ms,
 				      .unix_s = unix_s,
-				      .requests = b->requests_retired};
+				      .requests = b->retired.requests};
 	struct rg_server_stats st;
 	for (unsigned i = 0; i < rg__stats_board_slots(b); i++) {
 		if (!rg__stats_board_read(b, i, &st))
@@ -201,14 +206,48 @@ void rg__stats_board_sample(struct rg_stats_board *b, int64_t mono_ms,
 	rg__history_push(&b->history, &sm);
 }
 
+static void add_stats(struct rg_server_stats *t,
+		      const struct rg_server_stats *s,
+		      const struct rg_stats_extra *x);
+
 void rg__stats_board_retire(struct rg_stats_board *b, unsigned slot)
 {
 	struct rg_server_stats st;
 	if (slot >= b->nslots)
 		return;
-	if (rg__stats_board_read(b, slot, &st))
-		b->requests_retired += st.requests;
+	bool had = rg__stats_board_read(b, slot, &st);
+	atomic_fetch_add_explicit(&b->retire_seq, 1, memory_order_acq_rel);
+	if (had) {
+		add_stats(&b->retired, &st, NULL);
+		for (unsigned i = 0; i < RG_STATS_EXTRA; i++)
+			b->retired.extra[i] += st.extra[i];
+	}
 	rg_stats_board_clear(b, slot);
+	atomic_fetch_add_explicit(&b->retire_seq, 1, memory_order_release);
+}
+
+void rg__stats_board_totals(const struct rg_stats_board *b,
+			    const struct rg_stats_extra *x,
+			    struct rg_server_stats *live,
+			    struct rg_server_stats *retired)
+{
+	struct rg_server_stats st;
+	for (;;) {
+		unsigned seq = atomic_load_explicit(
+		    &((struct rg_stats_board *)b)->retire_seq,
+		    memory_order_acquire);
+		*live = (struct rg_server_stats){0};
+		for (unsigned i = 0; i < rg__stats_board_slots(b); i++)
+			if (rg__stats_board_read(b, i, &st))
+				add_stats(live, &st, x);
+		*retired = b->retired;
+		atomic_thread_fence(memory_order_acquire);
+		if (!(seq & 1) &&
+		    seq == atomic_load_explicit(
+			       &((struct rg_stats_board *)b)->retire_seq,
+			       memory_order_relaxed))
+			return;
+	}
 }
 
 unsigned rg__stats_board_slots(const struct rg_stats_board *b)

@@ -112,9 +112,19 @@ struct rg__stats_history *rg__stats_board_history(struct rg_stats_board *b);
  * at mono_ms/unix_s and appends it. */
 void rg__stats_board_sample(struct rg_stats_board *b, int64_t mono_ms,
 			    int64_t unix_s);
-/* A worker of `slot` is gone: its requests, as it last published them,
- * stay in the samples' count; the slot is cleared. */
+/* A worker of `slot` is gone: its figures, as it last published them,
+ * join the retired sum (its counters stay in the whole server's), and the
+ * slot is cleared. */
 void rg__stats_board_retire(struct rg_stats_board *b, unsigned slot);
+
+/* The whole server in one consistent reading: the sum of the workers
+ * alive (*live) and of those retired (*retired, counters only meaning
+ * anything there). A counter of the whole server is live + retired, which
+ * never goes down while the master lives. */
+void rg__stats_board_totals(const struct rg_stats_board *b,
+			    const struct rg_stats_extra *x,
+			    struct rg_server_stats *live,
+			    struct rg_server_stats *retired);
 
 /* ------------------------------------------------------------------------
  * The JSON documents and the memory dump

@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/server.h"
+#include "core/stats.h"
 #include "guard.h"
 #include "ringlet.h"
 #include "server.h"
@@ -452,7 +454,8 @@ static void test_board(void **state)
 	/* Three slots, the last one empty: no series for it. */
 	struct rg_stats_board *b = rg_stats_board_create(3);
 	assert_non_null(b);
-	struct rg_server *s0 = board_server(b, 0, &x0), *s1 = board_server(b, 1, &x1);
+	struct rg_server *s0 = board_server(b, 0, &x0),
+			 *s1 = board_server(b, 1, &x1);
 	rg_server_metrics(s1, NULL, 0); /* publishes slot 1 */
 	size_t n = rg_server_metrics(s0, text, sizeof(text));
 	assert_true(n < sizeof(text));
@@ -485,6 +488,57 @@ static void test_board(void **state)
 	 * never mapped a pool. */
 	assert_true(value_of(text, "ringlet_memory_reserved_bytes{worker=\"0\","
 				   "tier=\"other\"}") == 0);
+	rg_server_destroy(s0);
+	rg_server_destroy(s1);
+	rg_stats_board_destroy(b);
+}
+
+/* worker="all": the workers summed, and the counters of those gone kept,
+ * so that the whole server's counters never go down when a worker is
+ * replaced (its own series starts again from 0); gauges are the live
+ * workers' only. */
+static void test_whole_server(void **state)
+{
+	(void)state;
+	struct rg_stats_board *b = rg_stats_board_create(2);
+	assert_non_null(b);
+	struct rg_server *s0 = board_server(b, 0, NULL),
+			 *s1 = board_server(b, 1, NULL);
+	s0->w.stats.requests = 5;
+	s0->w.stats.connections_active = 2;
+	s0->w.stats.duration_buckets[0] = 5;
+	s1->w.stats.requests = 7;
+	s1->w.stats.connections_active = 3;
+	s1->w.stats.duration_buckets[0] = 7;
+	rg__stats_publish(&s1->w);
+	rg_server_metrics(s0, text, sizeof(text));
+	check_exposition(&expo, text);
+	assert_true(value_of(text, "ringlet_requests_total{worker=\"all\"}") ==
+		    12);
+	assert_true(
+	    value_of(text, "ringlet_connections_active{worker=\"all\"}") == 5);
+	assert_true(value_of(text, "ringlet_request_duration_seconds_count{"
+				   "worker=\"all\"}") == 12);
+	/* Worker 1 exits; a new one takes its slot and serves 2. */
+	rg__stats_board_retire(b, 1);
+	rg_server_destroy(s1);
+	s1 = board_server(b, 1, NULL);
+	s1->w.stats.requests = 2;
+	s1->w.stats.connections_active = 1;
+	s1->w.stats.duration_buckets[0] = 2;
+	rg__stats_publish(&s1->w);
+	rg_server_metrics(s0, text, sizeof(text));
+	check_exposition(&expo, text);
+	assert_true(value_of(text, "ringlet_requests_total{worker=\"1\"}") ==
+		    2);
+	assert_true(value_of(text, "ringlet_requests_total{worker=\"all\"}") ==
+		    14);
+	assert_true(
+	    value_of(text, "ringlet_connections_active{worker=\"all\"}") == 3);
+	assert_true(value_of(text, "ringlet_request_duration_seconds_count{"
+				   "worker=\"all\"}") == 14);
+	assert_true(value_of(text, "ringlet_request_duration_seconds_bucket{"
+				   "worker=\"all\",le=\"+Inf\"}") == 14);
 	rg_server_destroy(s0);
 	rg_server_destroy(s1);
 	rg_stats_board_destroy(b);
@@ -749,6 +803,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_board),
+	    cmocka_unit_test(test_whole_server),
 	    cmocka_unit_test(test_single),
 	    cmocka_unit_test(test_length),
 	    cmocka_unit_test_setup_teardown(test_served, setup_server,
