@@ -33,73 +33,7 @@
 #include "ringlet.h"
 #include "server.h"
 
-/* ------------------------------------------------------------------------
- * Allocator calls, counted on the threads that ask for it (as in
- * test_metrics.c)
- * ------------------------------------------------------------------------ */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_HEAP_COUNT "ASan owns malloc: its calls cannot be counted here"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_HEAP_COUNT "ASan owns malloc: its calls cannot be counted here"
-#endif
-#endif
-
-static _Thread_local volatile bool counting;
-static atomic_ulong heap_calls;
-
-#ifndef NO_HEAP_COUNT
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void *__libc_memalign(size_t align, size_t n);
-extern void __libc_free(void *p);
-
-static inline void count_call(void)
-{
-	if (counting)
-		atomic_fetch_add(&heap_calls, 1);
-}
-
-void *malloc(size_t n)
-{
-	count_call();
-	return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	count_call();
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-	count_call();
-	return __libc_realloc(p, n);
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-	count_call();
-	return __libc_memalign(align, n);
-}
-
-int posix_memalign(void **p, size_t align, size_t n)
-{
-	count_call();
-	*p = __libc_memalign(align, n);
-	return *p ? 0 : ENOMEM;
-}
-
-void free(void *p)
-{
-	if (p)
-		count_call();
-	__libc_free(p);
-}
-#endif
+#include "heap_count.h"
 
 /* ------------------------------------------------------------------------
  * The history ring
