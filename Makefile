@@ -76,7 +76,7 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    uwsgi-plugin-gevent-python3 \
 	    postgresql python3-psycopg2 python3-psycogreen \
 	    redis-server python3-redis openssl prometheus \
-	    chromium chromium-driver python3-selenium
+	    chromium chromium-driver python3-selenium haproxy
 packages:
 	@echo $(PACKAGES)
 

@@ -1,8 +1,8 @@
 """What the Python front's black-box tests share: a real
 `python3 -m ringlet` started on a free loopback port with one of the
-test applications (tests/python/apps), its error log, and small HTTP
-clients over real sockets (http.client, raw sockets for what http.client
-will not send)."""
+test applications (tests/python/apps), or the C `ringlet` binary of the
+same build (Ringlet), its error log, and small HTTP clients over real
+sockets (http.client, raw sockets for what http.client will not send)."""
 
 import atexit
 import http.client
@@ -21,6 +21,12 @@ PYTHON = os.environ.get("RG_PYTHON", "/usr/bin/python3")
 FLAVOUR = os.environ.get("RG_FLAVOUR", "release")
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 SHARED = os.environ.get("RG_SHARED_DIR", "")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.environ.get("RG_BUILD") or os.path.join(
+    REPO, {"release": "build", "debug": "build/debug",
+           "asan": "build/asan"}.get(FLAVOUR, "build"))
+BIN = os.environ.get("RG_RINGLET_BIN") or os.path.join(BUILD, "ringlet")
 
 # Every server's directory (configuration, error log) is in this one,
 # removed when the test program exits.
@@ -60,30 +66,41 @@ class Server:
 
     def __init__(self, app, *args, io="epoll", config=None, workers=1,
                  env=None, wait=True, prefix=()):
+        e = dict(os.environ)
+        e["PYTHONPATH"] = APPS + ":" + e.get("PYTHONPATH", "")
+        e.update(env or {})
+        self.start(list(prefix) + [PYTHON, "-m", "ringlet"], args,
+                   app, io, config, workers, e, APPS)
+        if wait:
+            self.wait_ready()
+
+    def start(self, program, args, app, io, config, workers, env, cwd,
+              port=None, session=False):
+        """Runs `program` on 127.0.0.1:port (a free one unless given)
+        with the flags both fronts take, in a new directory, its output
+        to the error log there; in a session (and process group) of its
+        own if asked."""
         self.dir = tempfile.mkdtemp(dir=TMP)
         self.log = os.path.join(self.dir, "error.log")
-        self.port = free_port()
-        cmd = list(prefix) + [PYTHON, "-m", "ringlet", "--host",
-                              "127.0.0.1", "-p", str(self.port), "--io", io]
+        self.port = port or free_port()
+        cmd = program + ["--host", "127.0.0.1", "-p", str(self.port)]
+        if io:
+            cmd += ["--io", io]
         if workers:
             cmd += ["-w", str(workers)]
         if config is not None:
             self.config = os.path.join(self.dir, "ringlet.toml")
             with open(self.config, "w") as f:
-                f.write(config)
+                f.write(config.replace("{dir}", self.dir))
             cmd += ["-c", self.config]
         cmd += list(args)
         if app:
             cmd.append(app)
-        e = dict(os.environ)
-        e["PYTHONPATH"] = APPS + ":" + e.get("PYTHONPATH", "")
-        e.update(env or {})
         self.logfile = open(self.log, "ab")
-        self.proc = subprocess.Popen(cmd, cwd=APPS, env=e,
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env,
                                      stdout=self.logfile,
-                                     stderr=subprocess.STDOUT)
-        if wait:
-            self.wait_ready()
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=session)
 
     def wait_ready(self, timeout=20):
         end = time.monotonic() + timeout
@@ -161,6 +178,35 @@ class Server:
             except (socket.timeout, ConnectionResetError):
                 pass
             return out
+
+
+def child_env():
+    """The environment without the sanitizer runtime the asan wrapper
+    preloads for the interpreter: the C binary is built with its own, and
+    other programs (a browser, a load balancer) want none."""
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    return e
+
+
+class Ringlet(Server):
+    """The C `ringlet` binary of this build on 127.0.0.1:port (a free
+    one unless given) with `args`, and `config` if given ("{dir}" in it
+    is the server's own directory); the shared data set when there is
+    one. The rest (readiness, requests, stop) as Server's."""
+
+    def __init__(self, *args, config=None, workers=1, io=None, port=None,
+                 session=False):
+        data = os.path.join(SHARED, "data")
+        if SHARED and os.path.isdir(data):
+            args += ("--root", os.path.join(data, "static"),
+                     "--data", os.path.join(data, "dataset.json"))
+        self.start([BIN], args, None, io, config, workers, child_env(),
+                   None, port, session)
+        self.wait_ready()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
 
 
 class ServerTest(unittest.TestCase):

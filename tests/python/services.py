@@ -368,6 +368,143 @@ class HttpUpstream(Service):
                 pass  # closed meanwhile
 
 
+class Balancer(Process):
+    """A load balancer on 127.0.0.1:port in front of `nodes` (ports on
+    127.0.0.1), connecting to them from `source` (another loopback
+    address, so a node can tell the balancer's connection from the
+    client's). `config` is the configuration file written from the
+    subclass's TEMPLATE; it is what the README shows."""
+    source = "127.0.0.3"
+
+    def __init__(self, nodes):
+        super().__init__()
+        self.nodes = list(nodes)
+
+    def _run(self):
+        self.port = free_port()
+        self.config = os.path.join(self.dir, self.CONFIG_NAME)
+        with open(self.config, "w") as f:
+            f.write(self.TEMPLATE.format(
+                port=self.port, source=self.source, dir=self.dir,
+                servers="".join(self.SERVER.format(i=i + 1, port=p)
+                                for i, p in enumerate(self.nodes))))
+        self._spawn()
+        self.wait_ready(self.listening)
+
+    def listening(self):
+        try:
+            socket.create_connection((self.host, self.port), 1).close()
+            return True
+        except OSError:
+            return False
+
+
+class Haproxy(Balancer):
+    """HAProxy: PROXY protocol version 2 to the nodes, health checks of
+    their /healthz, L7 retries and redispatch; up() reads the nodes'
+    states from its stats socket."""
+    CONFIG_NAME = "haproxy.cfg"
+    TEMPLATE = """\
+global
+    maxconn 4096
+    stats socket {dir}/admin.sock mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 10s
+    retries 3
+    option redispatch 1
+    retry-on all-retryable-errors
+
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend ringlet
+
+backend ringlet
+    balance roundrobin
+    source {source}
+    option httpchk GET /healthz
+    http-check expect status 200
+    default-server send-proxy-v2 check inter 200ms fall 2 rise 2
+{servers}"""
+    SERVER = "    server node{i} 127.0.0.1:{port}\n"
+
+    def _spawn(self):
+        self.spawn([need("haproxy", "haproxy"), "-db", "-f", self.config])
+
+    def command(self, line):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(os.path.join(self.dir, "admin.sock"))
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    return out.decode()
+                out += b
+
+    def up(self):
+        """The set of node numbers (1, 2, ...) HAProxy sends traffic to."""
+        lines = self.command("show stat").splitlines()
+        cols = lines[0].lstrip("# ").split(",")
+        found = set()
+        for line in lines[1:]:
+            row = dict(zip(cols, line.split(",")))
+            if (row.get("pxname") == "ringlet" and
+                    row.get("svname", "").startswith("node") and
+                    row.get("status") == "UP"):
+                found.add(int(row["svname"][4:]))
+        return found
+
+
+class Nginx(Balancer):
+    """nginx (open source: no active health checks): X-Forwarded-For to
+    the nodes, kept-alive upstream connections, the next node tried on an
+    error, a timeout or a 502/503, a node failing once left out for 1 s."""
+    CONFIG_NAME = "nginx.conf"
+    TEMPLATE = """\
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+
+    upstream ringlet {{
+{servers}        keepalive 32;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://ringlet;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_bind {source};
+            proxy_connect_timeout 1s;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 3;
+        }}
+    }}
+}}
+"""
+    SERVER = "        server 127.0.0.1:{port} max_fails=1 fail_timeout=1s;\n"
+    STOP_SIGNAL = signal.SIGQUIT  # nginx's graceful stop
+
+    def _spawn(self):
+        os.chmod(self.dir, 0o755)  # its workers run as nobody
+        self.spawn([need("nginx", "nginx-light"), "-p", self.dir, "-c",
+                    self.config, "-g", "daemon off; master_process on;"])
+
+
 SERVICES = {"postgres": (Postgres, "dsn"), "redis": (Redis, "url")}
 
 

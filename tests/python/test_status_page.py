@@ -14,22 +14,13 @@ import http.server
 import json
 import os
 import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
 import rgtest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-FLAVOUR_DIR = {"release": "build", "debug": "build/debug",
-               "asan": "build/asan"}
-BUILD = os.environ.get("RG_BUILD") or os.path.join(
-    REPO, FLAVOUR_DIR.get(rgtest.FLAVOUR, "build"))
-BIN = os.environ.get("RG_RINGLET_BIN") or os.path.join(BUILD, "ringlet")
-SCREENSHOT = os.path.join(BUILD, "status-page.png")
+SCREENSHOT = os.path.join(rgtest.BUILD, "status-page.png")
 # Debian's (RG_CHROMIUM and RG_CHROMEDRIVER name others).
 CHROMIUM = os.environ.get("RG_CHROMIUM") or next(
     (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -37,39 +28,6 @@ CHROMIUM = os.environ.get("RG_CHROMIUM") or next(
 CHROMEDRIVER = (os.environ.get("RG_CHROMEDRIVER") or
                 shutil.which("chromedriver") or "/usr/bin/chromedriver")
 WORKERS = 2
-
-
-def child_env():
-    """The environment without the sanitizer runtime the asan wrapper
-    preloads for the interpreter: neither the browser nor the binary
-    (built with its own) wants it."""
-    e = dict(os.environ)
-    e.pop("LD_PRELOAD", None)
-    return e
-
-
-class Ringlet(rgtest.Server):
-    """The C binary on 127.0.0.1:port with `args`, its log in a file; the
-    rest (readiness, requests, stop) as rgtest.Server's."""
-
-    def __init__(self, *args):
-        self.dir = tempfile.mkdtemp(dir=rgtest.TMP)
-        self.log = os.path.join(self.dir, "error.log")
-        self.port = rgtest.free_port()
-        cmd = [BIN, "--host", "127.0.0.1", "-p", str(self.port),
-               "-w", str(WORKERS)] + list(args)
-        data = os.path.join(rgtest.SHARED, "data")
-        if rgtest.SHARED and os.path.isdir(data):
-            cmd += ["--root", os.path.join(data, "static"),
-                    "--data", os.path.join(data, "dataset.json")]
-        self.logfile = open(self.log, "ab")
-        self.proc = subprocess.Popen(cmd, env=child_env(),
-                                     stdout=self.logfile,
-                                     stderr=subprocess.STDOUT)
-        self.wait_ready()
-
-    def get(self, path, headers=None):
-        return self.request("GET", path, headers=headers)
 
 
 class Load:
@@ -137,7 +95,7 @@ def browser():
               "--window-size=1400,1000", "--force-device-scale-factor=1"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=CHROMEDRIVER, env=child_env(),
+    service = Service(executable_path=CHROMEDRIVER, env=rgtest.child_env(),
                       log_path=os.path.join(rgtest.TMP, "chromedriver.log"))
     try:
         return webdriver.Chrome(service=service, options=opts)
@@ -172,9 +130,9 @@ class StatusPage(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if not os.access(BIN, os.X_OK):
-            raise unittest.SkipTest("no ringlet binary at %s" % BIN)
-        cls.srv = Ringlet()
+        if not os.access(rgtest.BIN, os.X_OK):
+            raise unittest.SkipTest("no ringlet binary at %s" % rgtest.BIN)
+        cls.srv = rgtest.Ringlet(workers=WORKERS)
 
     @classmethod
     def tearDownClass(cls):
@@ -275,7 +233,7 @@ class StatusPage(unittest.TestCase):
                               {"width": 1400, "height": int(h),
                                "deviceScaleFactor": 1, "mobile": False})
             time.sleep(1.2)  # one more poll, laid out at the new size
-            os.makedirs(BUILD, exist_ok=True)
+            os.makedirs(rgtest.BUILD, exist_ok=True)
             self.assertTrue(d.save_screenshot(SCREENSHOT), SCREENSHOT)
             print("screenshot: %s" % SCREENSHOT)
 
