@@ -280,8 +280,8 @@ $(B)/bench/parse: bench/parse.c $(B)/libringlet.a $(LLHTTP_OBJ)
 	    $(PICO_LIB) $(LIBS)
 
 # bench/server.sh's tools, standalone (they link nothing of ringlet's):
-# the idle-connection holder and the LD_PRELOAD allocation counter with
-# its reader.
+# the idle-connection holder, the LD_PRELOAD allocation counter with its
+# reader, and the calibration responder (bench/ceiling.c, liburing alone).
 BENCH_TOOL_FLAGS := -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 $(B)/bench/idle: bench/idle.c
 	@mkdir -p $(@D)
@@ -295,7 +295,13 @@ $(B)/bench/alloc_count: bench/alloc_count.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_TOOL_FLAGS) -DALLOC_COUNT_READER -o $@ $<
 
-bench-tools: $(B)/bench/idle $(B)/bench/alloc_count.so $(B)/bench/alloc_count
+$(B)/bench/ceiling: bench/ceiling.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_TOOL_FLAGS) $(call pkg,--cflags liburing) -o $@ $< \
+	    $(call pkg,--libs liburing)
+
+bench-tools: $(B)/bench/idle $(B)/bench/alloc_count.so $(B)/bench/alloc_count \
+	$(B)/bench/ceiling
 bench-bins: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond \
 	$(B)/bench/coro bench-tools
 
@@ -359,13 +365,22 @@ $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< $(FUZZ_LIB) -o $@ $(LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-	failed=; for t in $(FUZZ_TARGETS); do \
+	@failed=; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(FUZZ_DIR)/corpus/$$t && \
 	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/ && \
 	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=8192 -timeout=10 -dict=tests/fuzz/http.dict \
 		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- \
-		$(FUZZ_DIR)/corpus/$$t || failed="$$failed $$t"; \
+		$(FUZZ_DIR)/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1 \
+	    && echo "fuzz: $$t ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' \
+		$(FUZZ_DIR)/$$t.log) runs" \
+	    || { failed="$$failed $$t"; echo "fuzz: $$t FAILED"; }; \
+	done; \
+	for t in $$failed; do \
+	    echo "=== fuzz: $$t, the end of $(FUZZ_DIR)/$$t.log"; \
+	    grep -v '^#[0-9]' $(FUZZ_DIR)/$$t.log | tail -n 60; \
+	    for a in $(FUZZ_DIR)/$$t-*; do [ -f "$$a" ] && \
+		{ echo "=== $$a:"; od -A d -c "$$a" | head -n 40; }; done; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 

@@ -505,6 +505,18 @@ int rg_body(struct rg_request *req, size_t max, struct rg_str *body);
  * the response that follows. 0, -EINVAL (CR, LF or NUL inside), -ENOMEM. */
 int rg_header_add(struct rg_request *req, const char *name, const char *value);
 
+/* The reason phrase of `status`: RFC 9110's for its codes, plus 429 and 431;
+ * a generic phrase per class ("Client Error") for other codes in 100-599,
+ * "Unknown" outside. Static storage. */
+const char *rg_status_reason(int status);
+
+/* The status line's reason phrase for the response that follows, instead
+ * of rg_status_reason's ("200 All good" rather than "200 OK"; copied into
+ * the arena). HTTP gives it no meaning: clients read only the code. 0,
+ * -EINVAL (empty, over 256 bytes, or a control character other than
+ * tab: RFC 9112 4), -ENOMEM. */
+int rg_reason_set(struct rg_request *req, const char *reason);
+
 /* Sends a whole response: `status`, Content-Type `type` (NULL for none) and
  * body[0, n). The handler is suspended while a body larger than the output
  * buffer goes out. 0, -EALREADY if a response was started, -ECONNRESET. */

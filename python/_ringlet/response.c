@@ -18,6 +18,7 @@ struct start_response {
 	struct rg_request *req; /* NULL once the request is over */
 	struct rg_py_front *f;
 	int status;	   /* 0 until start_response is called */
+	PyObject *line;	   /* the status given ("200 OK"), checked; owned */
 	PyObject *headers; /* the list given, checked; owned */
 	int64_t length;	   /* its Content-Length; -1 when none */
 	int64_t written;   /* body bytes handed to the library */
@@ -62,7 +63,7 @@ static int parse_status(PyObject *status)
 	const char *s = latin1_of(status, "status", &n);
 	if (!s)
 		return -1;
-	bool ok = n >= 3 && (n == 3 || s[3] == ' ');
+	bool ok = n >= 3 && (n == 3 || s[3] == ' ') && n <= 4 + 256;
 	for (Py_ssize_t i = 0; ok && i < 3; i++)
 		ok = s[i] >= '0' && s[i] <= '9';
 	for (Py_ssize_t i = 4; ok && i < n; i++)
@@ -72,7 +73,8 @@ static int parse_status(PyObject *status)
 	if (code < 200 || code > 599) {
 		PyErr_Format(PyExc_ValueError,
 			     "status must be \"NNN Reason\" with NNN in "
-			     "200-599, not %R",
+			     "200-599 and a reason of at most 256 "
+			     "printable characters, not %R",
 			     status);
 		return -1;
 	}
@@ -190,6 +192,7 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
 	if (code < 0 || check_headers(headers, &length, &close) < 0)
 		return NULL;
 	sr->status = code;
+	Py_XSETREF(sr->line, Py_NewRef(status));
 	Py_XSETREF(sr->headers, Py_NewRef(headers));
 	sr->length = length;
 	sr->close = close;
@@ -209,6 +212,13 @@ static int add_headers(struct start_response *sr)
 	    "content-length", "date",	 "server",  "connection",
 	    "keep-alive",     "upgrade", "transfer-encoding", "te",
 	    "trailer",	      "proxy-connection"};
+	/* A phrase of the application's own (checked by start_response:
+	 * latin-1, printable), as it gave it: "200 OK" costs a comparison. */
+	const char *reason = (const char *)PyUnicode_DATA(sr->line) + 4;
+	if (PyUnicode_GET_LENGTH(sr->line) > 4 &&
+	    strcmp(reason, rg_status_reason(sr->status)) &&
+	    rg_reason_set(sr->req, reason) < 0)
+		return -1;
 	PyObject *hs = sr->headers;
 	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hs); i++) {
 		PyObject *h = PyList_GET_ITEM(hs, i);
@@ -548,6 +558,7 @@ static void sr_dealloc(PyObject *self)
 	struct start_response *sr = (struct start_response *)self;
 	PyTypeObject *tp = Py_TYPE(self);
 	PyObject_GC_UnTrack(self);
+	Py_CLEAR(sr->line);
 	Py_CLEAR(sr->headers);
 	tp->tp_free(self);
 	Py_DECREF(tp);
@@ -555,6 +566,7 @@ static void sr_dealloc(PyObject *self)
 
 static int sr_traverse(PyObject *self, visitproc visit, void *arg)
 {
+	Py_VISIT(((struct start_response *)self)->line);
 	Py_VISIT(((struct start_response *)self)->headers);
 	Py_VISIT(Py_TYPE(self));
 	return 0;
@@ -658,7 +670,7 @@ void rg_py_wsgi_handler(struct rg_request *req, void *data)
 	sr->req = req;
 	sr->f = f;
 	sr->status = 0;
-	sr->headers = NULL;
+	sr->line = sr->headers = NULL;
 	sr->length = -1;
 	sr->written = 0;
 	sr->sent = sr->close = sr->gone = false;

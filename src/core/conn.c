@@ -232,7 +232,7 @@ static void respond_self(struct rg__conn *c, int status, const char *allow,
 	char body[64];
 	int n = status == 200 ? 0
 			      : snprintf(body, sizeof(body), "%d %s\n", status,
-					 rg__status_reason(status));
+					 rg_status_reason(status));
 	bool with_body = true;
 	int res;
 	if (close) {

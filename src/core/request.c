@@ -247,6 +247,23 @@ int rg_header_add(struct rg_request *req, const char *name, const char *value)
 	return 0;
 }
 
+int rg_reason_set(struct rg_request *req, const char *reason)
+{
+	size_t n = strlen(reason);
+	if (!n || n > 256)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)reason[i];
+		if (ch < 0x20 ? ch != '\t' : ch == 0x7f)
+			return -EINVAL; /* RFC 9112 4: HTAB, SP, VCHAR, obs-text */
+	}
+	char *r = rg_arena_memdup(req->arena, reason, n);
+	if (!r)
+		return -ENOMEM;
+	req->resp_reason = (struct rg_str){r, n};
+	return 0;
+}
+
 struct rg__response_head rg__request_head(struct rg_request *req, int status,
 					  const char *type)
 {
@@ -267,6 +284,7 @@ struct rg__response_head rg__request_head(struct rg_request *req, int status,
 	    .headers = req->resp_headers,
 	    .nheaders = req->resp_nheaders,
 	    .date = rg__date_get(&c->w->date, c->w->wall),
+	    .reason = req->resp_reason,
 	};
 }
 

@@ -158,6 +158,7 @@ struct rg_request {
 	uint8_t resp_body; /* RG__RESP_RAW_BODY/CHUNKED_BODY/NO_BODY */
 	bool resp_close;
 	int64_t resp_left; /* Content-Length bytes still to write; -1 none */
+	struct rg_str resp_reason; /* rg_reason_set's, or none */
 	struct rg_header *resp_headers;
 	uint32_t resp_nheaders, resp_cap;
 	/* For the access log: status sent, body bytes sent. */

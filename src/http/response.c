@@ -103,7 +103,7 @@ static const struct class_reason {
 };
 /* clang-format on */
 
-const char *rg__status_reason(int status)
+const char *rg_status_reason(int status)
 {
 	if (status < 100 || status > 599)
 		return "Unknown";
@@ -142,8 +142,9 @@ static inline char *put(char *p, const void *src, size_t n)
 
 /* The decisions for one response, and the bytes of its head. */
 struct plan {
-	const char *line; /* status line, CRLF included */
+	const char *line; /* status line, CRLF included unless reason */
 	size_t line_len;
+	struct rg_str reason; /* the caller's phrase, then CRLF */
 	const char *num; /* Content-Length digits, or NULL for none */
 	size_t num_len;
 	bool chunked_header;
@@ -155,7 +156,8 @@ struct plan {
 	size_t size; /* head bytes; SIZE_MAX on overflow */
 	bool body;   /* a body given to _simple/_error is written */
 	char num_buf[20];
-	char line_buf[32]; /* "HTTP/1.1 NNN <class reason>\r\n" */
+	char line_buf[32]; /* "HTTP/1.1 NNN <class reason>\r\n", or
+			      "HTTP/1.1 NNN " before the caller's phrase */
 };
 
 #define SERVER_LINE "Server: ringlet\r\n"
@@ -203,7 +205,14 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 	if (status < 100 || status > 599)
 		return -EINVAL;
 	unsigned i = status_index[status - 100];
-	if (i) {
+	pl->reason = h->reason;
+	if (h->reason.len) {
+		char *p = PUT_LIT(pl->line_buf, "HTTP/1.1 ") + 3;
+		rg__u64_dec(p, (uint64_t)status);
+		*p = ' ';
+		pl->line = pl->line_buf;
+		pl->line_len = 13;
+	} else if (i) {
 		pl->line = statuses[i - 1].line;
 		pl->line_len = statuses[i - 1].len;
 	} else {
@@ -284,6 +293,8 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 					 sizeof("Retry-After") - 1);
 
 	size_t size = pl->line_len + sizeof(SERVER_LINE) - 1 + 2 + pl->conn_len;
+	if (pl->reason.len)
+		size += pl->reason.len + 2;
 	if (pl->retry_after)
 		size += sizeof(RETRY_LINE) - 1;
 	if (h->date)
@@ -308,6 +319,10 @@ __attribute__((always_inline)) static inline char *
 put_head(char *p, const struct plan *pl, const struct rg__response_head *h)
 {
 	p = put(p, pl->line, pl->line_len);
+	if (pl->reason.len) {
+		p = put(p, pl->reason.ptr, pl->reason.len);
+		p = PUT_LIT(p, "\r\n");
+	}
 	p = PUT_LIT(p, SERVER_LINE);
 	if (h->date) {
 		p = PUT_LIT(p, DATE_NAME);
@@ -393,7 +408,7 @@ int rg__response_simple(struct rg__wbuf *b, const struct rg__response_head *h,
 int rg__response_error(struct rg__wbuf *b, int status, const char *detail,
 		       const char *date)
 {
-	const char *reason = rg__status_reason(status);
+	const char *reason = rg_status_reason(status);
 	size_t reason_len = strlen(reason);
 	size_t detail_len = detail ? strlen(detail) : 0;
 	/* "NNN <reason>[: <detail>]\n" */

@@ -53,6 +53,8 @@ struct rg__response_head {
 					    the writer's own; not validated */
 	size_t nheaders;
 	const char *date; /* RG__DATE_LEN bytes (rg__date_get), NULL = none */
+	struct rg_str reason; /* len > 0: the status line's phrase instead of
+				 the standard one; not validated */
 };
 
 /* Bits of a successful rg__response_head/_simple result: what the caller
@@ -67,11 +69,6 @@ enum {
 	RG__RESP_CLOSE = 4, /* close the connection after this response;
 			       never set for 1xx, which are interim */
 };
-
-/* The reason phrase of `status`: RFC 9110's for its codes, plus 429 and 431;
- * a generic phrase per class ("Client Error") for other codes in 100-599,
- * "Unknown" outside. Static storage. */
-const char *rg__status_reason(int status);
 
 /* Bytes rg__response_head would append for `h` (to size a retry after
  * -ENOSPC); SIZE_MAX for a bad status or if the sum overflows. */

@@ -447,8 +447,12 @@ backend ringlet
                 out += b
 
     def up(self):
-        """The set of node numbers (1, 2, ...) HAProxy sends traffic to."""
-        lines = self.command("show stat").splitlines()
+        """The set of node numbers (1, 2, ...) HAProxy sends traffic to
+        (none while its stats socket is not there yet)."""
+        try:
+            lines = self.command("show stat").splitlines()
+        except OSError:
+            return set()
         cols = lines[0].lstrip("# ").split(",")
         found = set()
         for line in lines[1:]:

@@ -3,7 +3,8 @@ nodes (the C `ringlet` binary, one worker each, on three ports of
 127.0.0.1) behind Debian's HAProxy (PROXY protocol version 2, health
 checks of /healthz, L7 retries, redispatch) and, the same scenarios
 again, behind Debian's nginx (X-Forwarded-For from a trusted address,
-passive health: the next node on an error). wrk loads the balancer
+passive health: the next node on an error). The nodes mix the io
+backends so that each scenario runs on both. wrk loads the balancer
 while one node stops gracefully (SIGTERM: drain, then stop), one is
 killed with its workers (SIGKILL to its process group) and started
 again on its port, and one reloads (SIGHUP). Counted from wrk: failed
@@ -76,6 +77,7 @@ class _Fleet:
     nodes' NODE_CONFIG. Each test starts and ends with every node up."""
     BALANCER = None
     NODE_CONFIG = None
+    IO = ()  # each node's io backend, io_uring where it is available
 
     @classmethod
     def setUpClass(cls):
@@ -85,7 +87,7 @@ class _Fleet:
                                         % (program, package))
         if not os.access(rgtest.BIN, os.X_OK):
             raise unittest.SkipTest("no ringlet binary at %s" % rgtest.BIN)
-        cls.nodes = [cls.node() for _ in range(NODES)]
+        cls.nodes = [cls.node(i) for i in range(NODES)]
         cls.lb = cls.BALANCER([n.port for n in cls.nodes]).start()
         cls.wait_all_up()
 
@@ -98,8 +100,9 @@ class _Fleet:
             node_healthy(n)
 
     @classmethod
-    def node(cls, port=None):
-        return rgtest.Ringlet(config=cls.NODE_CONFIG, port=port,
+    def node(cls, i, port=None):
+        io = cls.IO[i] if "io_uring" in rgtest.BACKENDS else "epoll"
+        return rgtest.Ringlet(config=cls.NODE_CONFIG, port=port, io=io,
                               session=True)
 
     @classmethod
@@ -112,7 +115,7 @@ class _Fleet:
     def restart(self, i):
         """Node i (0-based) started again on its port, and back in the
         balancer's rotation."""
-        self.nodes[i] = self.node(self.nodes[i].port)
+        self.nodes[i] = self.node(i, self.nodes[i].port)
         self.wait_all_up()
 
     def through_balancer(self, path, headers=None):
@@ -246,6 +249,7 @@ access_log = "{dir}/access.log"
 
 class Haproxy(_Fleet, unittest.TestCase):
     BALANCER = services.Haproxy
+    IO = ("epoll", "io_uring", "epoll")
     NEEDS = (("haproxy", "haproxy"),)
     NODE_CONFIG = """
 [server]
@@ -260,6 +264,7 @@ drain_delay = "%s"
 
 class Nginx(_Fleet, unittest.TestCase):
     BALANCER = services.Nginx
+    IO = ("io_uring", "epoll", "io_uring")
     NEEDS = (("nginx", "nginx-light"),)
     NODE_CONFIG = """
 [server]

@@ -287,6 +287,18 @@ class _PEP3333:
         st, r, body = self.srv.request("GET", "/status?s=418+Teapot")
         self.assertEqual((st, body), (418, b"body"))
 
+    def test_reason_phrase_is_the_applications(self):
+        for given, line in (("200 All good", b"200 All good"),
+                            ("200 OK", b"200 OK"),
+                            ("404", b"404 Not Found"),
+                            ("503 Back soon", b"503 Back soon")):
+            raw = self.srv.raw(("GET /status?s=%s HTTP/1.1\r\nHost: h\r\n"
+                                "Connection: close\r\n\r\n"
+                                % given.replace(" ", "%20")).encode())
+            self.assertTrue(raw.startswith(b"HTTP/1.1 " + line + b"\r\n"),
+                            raw)
+        self.assert_500("/status?s=200+" + "x" * 257)
+
     def test_latin1_header_value(self):
         st, r, body = self.srv.request("GET", "/header-latin1-ok")
         self.assertEqual(r.getheader("X-Latin"), "caf\u00e9")
