@@ -49,8 +49,8 @@
 #define HEAD "HTTP/1.1 200 OK\r\nServer: ceiling\r\nDate: "
 #define DATE_LEN 29 /* "Fri, 04 Dec 2026 18:05:46 GMT" */
 #define TAIL                                                                   \
-	"\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, "    \
-	"World!"
+	"\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\n"           \
+	"Hello, World!"
 #define RESP_LEN (sizeof(HEAD) - 1 + DATE_LEN + sizeof(TAIL) - 1)
 
 enum { ACCEPT, RECV, SEND, SIGNAL }; /* the low 2 bits of user_data */
@@ -59,11 +59,10 @@ struct conn {
 	uint32_t owed; /* requests counted, not yet in a send */
 	uint32_t len;  /* bytes of the send in flight; 0: none */
 	uint32_t done; /* of those, sent */
-	uint8_t
-	    scan; /* bytes of "\r\n\r\n" matched at the last receive's end */
-	uint8_t copy; /* the canned copy that send reads */
-	bool listed;  /* in todo[] */
-	bool ended;   /* its receive ended: close once no send is in flight */
+	uint8_t scan;  /* of "\r\n\r\n", bytes the last receive ended with */
+	uint8_t copy;  /* the canned copy that send reads */
+	bool listed;   /* in todo[] */
+	bool ended;    /* its receive ended: close once no send is in flight */
 };
 
 /* BATCH responses back to back, twice: a new Date goes into the copy no
@@ -95,9 +94,9 @@ static void canned_refresh(void)
 	time_t now = time(NULL);
 	unsigned next = cur ^ 1;
 
+	/* The same second, or a send still reads it: the next loop, then. */
 	if (now == shown || canned[next].readers)
-		return; /* the same second, or a send still reads it: next loop
-			 */
+		return;
 	struct tm tm;
 	char date[DATE_LEN + 1];
 	char *p = canned[next].bytes;

@@ -41,8 +41,8 @@ static bool field(const char **p, const char *end, const char **f, size_t *n)
 static bool v1_addr(int af, const char *f, size_t n, uint8_t *out)
 {
 	char text[INET6_ADDRSTRLEN];
-	if (n >= sizeof(text))
-		return false;
+	if (n >= sizeof(text) || memchr(f, '\0', n))
+		return false; /* inet_pton would stop at a NUL inside */
 	memcpy(text, f, n);
 	text[n] = '\0';
 	return inet_pton(af, text, out) == 1;

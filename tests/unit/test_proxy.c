@@ -166,6 +166,12 @@ static void test_v1_invalid(void **state)
 			n += 3; /* the NUL and the CRLF after it */
 		refuse(bad[i], n, -EPROTO);
 	}
+	/* A NUL inside an address, where inet_pton would stop reading
+	 * (found by fuzz_proxy). */
+	static const char nul4[] = "PROXY TCP4 192.0.2.1\0 198.51.100.2 1 2\r\n";
+	static const char nul6[] = "PROXY TCP6 ::1 ::1\0 1 2\r\n";
+	refuse(nul4, sizeof(nul4) - 1, -EPROTO);
+	refuse(nul6, sizeof(nul6) - 1, -EPROTO);
 }
 
 /* No CRLF in the first 107 bytes: too long, known at byte 107. */
