@@ -109,7 +109,8 @@ static long response_len(const char *buf, size_t n)
 		const char *eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
 		if (!eol)
 			break;
-		if ((size_t)(eol - p) > 15 && !strncasecmp(p, "content-length:", 15))
+		if ((size_t)(eol - p) > 15 &&
+		    !strncasecmp(p, "content-length:", 15))
 			body = strtol(p + 15, NULL, 10);
 		p = eol + 2;
 	}
@@ -132,8 +133,9 @@ static long on_readable(struct conn *c)
 		if (k < 0)
 			return fail("recv");
 		if (k == 0) {
-			fprintf(stderr, "fixed_client: the server closed a "
-					"connection with %d response(s) due\n",
+			fprintf(stderr,
+				"fixed_client: the server closed a "
+				"connection with %d response(s) due\n",
 				c->inflight);
 			return -1;
 		}
@@ -147,8 +149,9 @@ static long on_readable(struct conn *c)
 			done++;
 		}
 		if (len < 0) {
-			fprintf(stderr, "fixed_client: not a 200 with a "
-					"Content-Length: %.60s\n",
+			fprintf(stderr,
+				"fixed_client: not a 200 with a "
+				"Content-Length: %.60s\n",
 				c->rbuf + off);
 			return -1;
 		}
@@ -218,19 +221,17 @@ int main(int argc, char **argv)
 
 	struct conn *conns = calloc((size_t)nconns, sizeof(*conns));
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!conns || ep < 0)
-		{
-			fail("setup");
-			return 1;
-		}
+	if (!conns || ep < 0) {
+		fail("setup");
+		return 1;
+	}
 	for (long i = 0; i < nconns; i++) {
 		struct conn *c = &conns[i];
 		c->left = n / nconns + (i < n % nconns);
 		if ((c->fd = connect_to(&sa)) < 0)
 			return 1;
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-			{
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			fail("epoll_ctl");
 			return 1;
 		}
@@ -247,8 +248,7 @@ int main(int argc, char **argv)
 		int k = epoll_wait(ep, evs, MAX_CONNS, 1000);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0)
-			{
+		if (k < 0) {
 			fail("epoll_wait");
 			return 1;
 		}
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	int64_t ms = now_ms() - t0;
 	for (long i = 0; i < nconns; i++)
 		close(conns[i].fd);
-	printf("requests=%ld connections=%ld depth=%ld ms=%lld\n", done,
-	       nconns, depth, (long long)ms);
+	printf("requests=%ld connections=%ld depth=%ld ms=%lld\n", done, nconns,
+	       depth, (long long)ms);
 	return 0;
 }

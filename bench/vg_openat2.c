@@ -41,7 +41,8 @@ long syscall(long number, ...)
 		return openat((int)a[0], (const char *)a[1], (int)how->flags,
 			      (mode_t)how->mode);
 	}
-	if (!next && !(next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall"))) {
+	if (!next &&
+	    !(next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall"))) {
 		errno = ENOSYS;
 		return -1;
 	}

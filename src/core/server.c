@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Timers run between two sends of the responses they produced. */
+#define TIMER_BATCH 32
+
 void rg_server_config_init(struct rg_server_config *c)
 {
 	*c = (struct rg_server_config){
@@ -560,7 +563,14 @@ int rg_server_run(struct rg_server *s)
 			if (w->alog)
 				rg__alog_reopen(w->alog);
 		}
-		rg__timers_run(&w->timers);
+		/* Many timers due at once (handlers waking from rg_sleep
+		 * together) are run a batch at a time, each batch's responses
+		 * sent before the next runs: the first are not held back
+		 * until the last is done. */
+		while (rg__timers_run(&w->timers, TIMER_BATCH)) {
+			rg__conn_flush_all(w);
+			rg__io_submit(w->io);
+		}
 		rg__conn_flush_all(w);
 		/* After the flush: it releases the connections closed above. */
 		if (w->stopping && worker_quiet(w))

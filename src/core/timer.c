@@ -92,13 +92,16 @@ void rg__timer_del(struct rg__timers *ts, struct rg__timer *t)
 	ts->root = meld(ts->root, sub);
 }
 
-void rg__timers_run(struct rg__timers *ts)
+bool rg__timers_run(struct rg__timers *ts, unsigned max)
 {
-	while (ts->root && ts->root->at <= ts->now) {
+	for (; ts->root && ts->root->at <= ts->now; max--) {
+		if (!max)
+			return true;
 		struct rg__timer *t = ts->root;
 		rg__timer_del(ts, t);
 		t->fire(t);
 	}
+	return false;
 }
 
 int rg__timers_next(const struct rg__timers *ts)

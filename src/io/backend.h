@@ -13,6 +13,7 @@ struct rg__io_backend {
 	void (*cancel)(struct rg__io *io, struct rg__io_op *op);
 	void (*close)(struct rg__io *io, int fd);
 	int (*wait)(struct rg__io *io, int timeout_ms);
+	void (*submit)(struct rg__io *io); /* NULL: nothing is held back */
 	/* Called when a lent buffer is kept, and when a kept one comes back. */
 	void (*buf_keep)(struct rg__io *io, char *buf);
 	void (*buf_free)(struct rg__io *io, char *buf);

@@ -147,3 +147,9 @@ int rg__io_wait(struct rg__io *io, int timeout_ms)
 {
 	return io->be->wait(io, timeout_ms);
 }
+
+void rg__io_submit(struct rg__io *io)
+{
+	if (io->be->submit)
+		io->be->submit(io);
+}

@@ -145,6 +145,10 @@ void rg__io_buf_keep(struct rg__io *io, char *buf);
 void rg__io_buf_free(struct rg__io *io, char *buf);
 size_t rg__io_buf_size(const struct rg__io *io);
 
+/* Starts what was queued now rather than at the next rg__io_wait (io_uring:
+ * one submission; epoll starts operations as they come). */
+void rg__io_submit(struct rg__io *io);
+
 /* Submits what was queued, waits up to `timeout_ms` (-1: forever, 0: not
  * at all) for at least one completion, and runs every callback that is
  * ready. Returns the number of callbacks run, or -errno. */

@@ -369,6 +369,13 @@ static int uring_wait(struct rg__io *io, int timeout_ms)
 	return ran;
 }
 
+/* The queued operations, without waiting; an error (-EBUSY: the CQ is
+ * overflowing) leaves them queued for the next wait, which reaps. */
+static void uring_submit(struct rg__io *io)
+{
+	io_uring_submit(&to_uring(io)->ring);
+}
+
 static void uring_destroy(struct rg__io *io)
 {
 	struct rg__uring *u = to_uring(io);
@@ -611,6 +618,7 @@ const struct rg__io_backend rg__io_uring_backend = {
     .cancel = uring_cancel,
     .close = uring_close,
     .wait = uring_wait,
+    .submit = uring_submit,
     .buf_keep = uring_buf_keep,
     .buf_free = uring_buf_free,
 };
