@@ -1,7 +1,6 @@
 """python3 -m ringlet: runs a WSGI application on ringlet's master and
 workers, with the ringlet binary's flags where they apply."""
 
-import argparse
 import gc
 import importlib
 import os
@@ -12,55 +11,129 @@ from . import _config, _patch, _ringlet, _threads
 _IO = {"auto": 0, "io_uring": 1, "epoll": 2}
 
 
-def _parser():
-    p = argparse.ArgumentParser(
-        prog="python3 -m ringlet",
-        description="Serves a WSGI application: a master process and its "
-        "workers, one configuration file (without -c, the embedded "
-        "default). Runs in the foreground; logs go to the error log "
-        "(standard error by default).",
-        epilog="Flags override the file, and keep doing so across reloads "
-        "(SIGHUP). Signals: TERM/INT stop gracefully, QUIT at once, HUP "
-        "reloads the configuration and starts new workers that import the "
-        "application afresh, USR1 reopens the logs. Exit status: 0 after "
-        "a stop, 1 on a configuration, application or runtime error, 2 on "
-        "a usage error.")
-    p.add_argument("app", nargs="?", metavar="MODULE:CALLABLE",
-                   help="the WSGI application ([python] app); "
-                   "MODULE alone means MODULE:application or MODULE:app, "
-                   "MODULE:factory() calls a factory")
-    p.add_argument("-c", "--config", metavar="FILE",
-                   help="read the configuration from FILE")
-    p.add_argument("-t", "--test", action="store_true",
-                   help="check the configuration and import the "
-                   "application, then exit 0 or 1")
-    p.add_argument("-p", "--port", type=int, metavar="PORT",
-                   help="listen on PORT (0 = any) at every listen address")
-    p.add_argument("-w", "--workers", metavar="N",
-                   help="worker processes (N or 'auto')")
-    p.add_argument("--host", metavar="ADDR",
-                   help="listen on ADDR only (numeric IPv4 or IPv6)")
-    p.add_argument("--io", choices=sorted(_IO), help="the event loop")
-    p.add_argument("--max-connections", type=int, metavar="N",
-                   help="per worker")
-    p.add_argument("--preload", action="store_true", default=None,
-                   help="import the application in the master, before "
-                   "the workers fork ([python] preload)")
-    p.add_argument("-V", "--version", action="version",
-                   version="ringlet %s" % _ringlet.VERSION)
-    return p
+# The command line, parsed by hand: argparse (with the shutil, gettext
+# and locale it imports) would cost every worker 1.3 MB of RSS, inherited
+# from the master.
+USAGE = ("usage: python3 -m ringlet [-h] [-c FILE] [-t] [-p PORT] [-w N] "
+         "[--host ADDR]\n"
+         "                         [--io {auto,epoll,io_uring}] "
+         "[--max-connections N]\n"
+         "                         [--preload] [-V] [MODULE:CALLABLE]\n")
+
+HELP = USAGE + """
+Serves a WSGI application: a master process and its workers, one
+configuration file (without -c, the embedded default). Runs in the
+foreground; logs go to the error log (standard error by default).
+
+positional arguments:
+  MODULE:CALLABLE       the WSGI application ([python] app); MODULE alone
+                        means MODULE:application or MODULE:app,
+                        MODULE:factory() calls a factory
+
+options:
+  -h, --help            show this help message and exit
+  -c FILE, --config FILE
+                        read the configuration from FILE
+  -t, --test            check the configuration and import the
+                        application, then exit 0 or 1
+  -p PORT, --port PORT  listen on PORT (0 = any) at every listen address
+  -w N, --workers N     worker processes (N or 'auto')
+  --host ADDR           listen on ADDR only (numeric IPv4 or IPv6)
+  --io {auto,epoll,io_uring}
+                        the event loop
+  --max-connections N   per worker
+  --preload             import the application in the master, before the
+                        workers fork ([python] preload)
+  -V, --version         show the version and exit
+
+Flags override the file, and keep doing so across reloads (SIGHUP).
+Signals: TERM/INT stop gracefully, QUIT at once, HUP reloads the
+configuration and starts new workers that import the application afresh,
+USR1 reopens the logs. Exit status: 0 after a stop, 1 on a configuration,
+application or runtime error, 2 on a usage error.
+"""
+
+# Flag: (attribute, takes a value).
+_FLAGS = {"-c": ("config", True), "--config": ("config", True),
+          "-t": ("test", False), "--test": ("test", False),
+          "-p": ("port", True), "--port": ("port", True),
+          "-w": ("workers", True), "--workers": ("workers", True),
+          "--host": ("host", True), "--io": ("io", True),
+          "--max-connections": ("max_connections", True),
+          "--preload": ("preload", False)}
 
 
-def _usage(p, args):
-    if args.port is not None and not 0 <= args.port <= 65535:
-        p.error("-p wants an integer in [0, 65535], not '%s'" % args.port)
+class UsageError(Exception):
+    pass
+
+
+def usage_error(message):
+    sys.stderr.write(USAGE + "python3 -m ringlet: error: %s\n" % message)
+    sys.exit(2)
+
+
+def _int(flag, value, lo, hi):
+    if not value.isdigit() or not lo <= int(value) <= hi:
+        raise UsageError("%s wants an integer in [%d, %d], not '%s'"
+                         % (flag, lo, hi, value))
+    return int(value)
+
+
+def parse_args(argv):
+    """The command line as an object with an attribute per flag (None
+    when not given) and `app`; UsageError says what is wrong. -h and -V
+    print and exit 0."""
+    args = type("Args", (), {})()
+    for name, _ in _FLAGS.values():
+        setattr(args, name, None)
+    args.app = None
+    argv = list(argv)
+    while argv:
+        arg = argv.pop(0)
+        if arg in ("-h", "--help"):
+            sys.stdout.write(HELP)
+            sys.exit(0)
+        if arg in ("-V", "--version"):
+            print("ringlet %s" % _ringlet.VERSION)
+            sys.exit(0)
+        if arg == "--":
+            rest, argv = argv, []
+        elif arg.startswith("-") and arg != "-":
+            flag, eq, value = arg.partition("=")
+            if flag not in _FLAGS and flag[:2] in _FLAGS and \
+                    not flag.startswith("--"):
+                flag, eq, value = flag[:2], "=", arg[2:]  # -p8080
+            if flag not in _FLAGS:
+                raise UsageError("unrecognized arguments: %s" % arg)
+            name, takes = _FLAGS[flag]
+            if not takes:
+                if eq:
+                    raise UsageError("%s takes no value" % flag)
+                setattr(args, name, True)
+                continue
+            if not eq:
+                if not argv:
+                    raise UsageError("%s needs a value" % flag)
+                value = argv.pop(0)
+            setattr(args, name, value)
+            continue
+        else:
+            rest = [arg]
+        for a in rest:
+            if args.app is not None:
+                raise UsageError("unrecognized arguments: %s" % a)
+            args.app = a
+    if args.port is not None:
+        args.port = _int("-p", args.port, 0, 65535)
     if args.workers is not None and args.workers != "auto":
-        if not args.workers.isdigit() or not 1 <= int(args.workers) <= 1024:
-            p.error("-w wants an integer in [1, 1024] or 'auto', not '%s'"
-                    % args.workers)
-    if args.max_connections is not None and \
-            not 1 <= args.max_connections <= 10000000:
-        p.error("--max-connections wants an integer in [1, 10000000]")
+        _int("-w", args.workers, 1, 1024)
+    if args.io is not None and args.io not in _IO:
+        raise UsageError("--io wants one of %s, not '%s'"
+                         % (", ".join(sorted(_IO)), args.io))
+    if args.max_connections is not None:
+        args.max_connections = _int("--max-connections",
+                                    args.max_connections, 1, 10000000)
+    return args
 
 
 def load_app(spec):
@@ -90,9 +163,10 @@ def load_app(spec):
 
 
 def main(argv=None):
-    p = _parser()
-    args = p.parse_args(argv)
-    _usage(p, args)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as e:
+        usage_error(str(e))
     workers = 0
     if args.workers == "auto":
         workers = 0xFFFFFFFF  # RG_WORKERS_AUTO
@@ -113,8 +187,8 @@ def main(argv=None):
     overrides = {"app": args.app, "preload": args.preload}
     s = _config.settings(cfg.python, **overrides)
     if not s.app:
-        p.error("no application: name it (MODULE:CALLABLE) or set "
-                "[python] app")
+        usage_error("no application: name it (MODULE:CALLABLE) or set "
+                    "[python] app")
     sys.path[:0] = list(s.pythonpath)
     if s.patch:
         _patch.patch()

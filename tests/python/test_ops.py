@@ -58,10 +58,52 @@ class CommandLine(unittest.TestCase):
             self.assertIn(why, r.stderr)
 
     def test_usage_errors(self):
-        for args in (["-p", "70000", "opsapp:app"], ["-w", "0", "opsapp:app"],
-                     ["--io", "kqueue", "opsapp:app"], ["--bogus"], []):
+        for args, why in (
+                (["-p", "70000", "opsapp:app"], "-p wants an integer"),
+                (["-p", "x", "opsapp:app"], "-p wants an integer"),
+                (["-w", "0", "opsapp:app"], "-w wants an integer"),
+                (["--io", "kqueue", "opsapp:app"], "--io wants one of"),
+                (["--max-connections=0", "opsapp:app"],
+                 "--max-connections wants"),
+                (["--bogus"], "unrecognized arguments: --bogus"),
+                (["-t", "opsapp:app", "extra"], "unrecognized arguments"),
+                (["-t", "--test=1", "opsapp:app"], "--test takes no value"),
+                (["opsapp:app", "-c"], "-c needs a value"),
+                ([], "no application")):
             r = run_cli(*args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("usage: python3 -m ringlet", r.stderr)
+            self.assertIn(why, r.stderr)
+
+    def test_flag_forms(self):
+        """-p 8080, -p8080, --port=8080 and --port 8080 alike; -- before
+        an application whose name starts with a dash; -h and -V."""
+        for args in (["-p", "80"], ["-p80"], ["--port=80"],
+                     ["--port", "80"], ["--"]):
+            r = run_cli("-t", *args, "opsapp:app")
+            self.assertEqual(r.returncode, 0, (args, r.stderr))
+        r = run_cli("-h")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("MODULE:CALLABLE", r.stdout)
+        self.assertIn("--max-connections N", r.stdout)
+        r = run_cli("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^ringlet \d+\.\d+")
+
+    def test_worker_imports_little(self):
+        """What the command line and the settings cost a worker: neither
+        argparse nor dataclasses (and what they import) is loaded."""
+        r = run_cli("-t", "opsapp:app", "-c", "/dev/null")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run(
+            [rgtest.PYTHON, "-c", "import sys, runpy; sys.argv = "
+             "['ringlet', '-t', 'opsapp:app']\ntry:\n runpy.run_module("
+             "'ringlet', run_name='__main__')\nexcept SystemExit:\n pass\n"
+             "print(sorted(m for m in ('argparse', 'dataclasses', "
+             "'inspect', 'shutil') if m in sys.modules))"],
+            cwd=rgtest.APPS, env=ENV, capture_output=True, text=True,
+            timeout=60)
+        self.assertEqual(r.stdout.strip(), "[]", r.stderr)
 
     def test_python_table(self):
         r = run_cli("-t", config='[python]\napp = "opsapp:app"\n'
