@@ -50,7 +50,9 @@
 #   alloc       each of PY_ALLOC_SERVERS under LD_PRELOAD=alloc_count.so:
 #               after a WARMUP-second run, the worker's allocator and mmap
 #               calls during a DURATION-second /plaintext run (the first of
-#               PY_THREADS, 64 connections) per request completed
+#               PY_THREADS, 64 connections) per request completed, and its
+#               VmRSS after (a worker that served /plaintext alone: the
+#               server's and the interpreter's memory, not Flask's)
 #
 # Environment (bench/run.sh sets the full and quick presets; DURATION,
 # ROUNDS, WARMUP, PIPELINE, BUILD, RAW, WRK and KEEP_TMP as bench/server.sh):
@@ -623,11 +625,13 @@ phase_throughput() {
 
 # alloc.tsv: server, wrk threads, requests, req/s, then the counters'
 # differences over the window (malloc calloc realloc free memalign mmap
-# munmap bytes, as bench/alloc_count prints them).
+# munmap bytes, as bench/alloc_count prints them), then the worker's
+# VmRSS after the window: a fresh worker that served only /plaintext, so
+# without Flask (bench/wsgi_app.py imports it at the first /flask).
 phase_alloc() {
 	local s t port counts before after
 	t=${PY_THREADS%% *}
-	printf 'server\tthreads\trequests\trps\tmalloc\tcalloc\trealloc\tfree\taligned\tmmap\tmunmap\tbytes\n' \
+	printf 'server\tthreads\trequests\trps\tmalloc\tcalloc\trealloc\tfree\taligned\tmmap\tmunmap\tbytes\trss_kb\n' \
 		>"$RAW/alloc.tsv"
 	for s in $PY_ALLOC_SERVERS; do
 		[[ " $PY_SERVERS " == *" $s "* ]] || {
@@ -652,12 +656,12 @@ phase_alloc() {
 		fi
 		after=$("$B/bench/alloc_count" "$counts" "${WORK_PID[$s]}" | tail -n 1)
 		awk -v s="$s" -v t="$t" -v n="$WRK_N" -v rps="$WRK_RPS" \
-			-v b="$before" -v a="$after" 'BEGIN {
+			-v b="$before" -v a="$after" -v rss="$WRK_RSS" 'BEGIN {
 			split(b, x, " "); split(a, y, " ")
 			line = s "\t" t "\t" n "\t" rps
 			for (i = 3; i <= 10; i++)
 				line = line "\t" (y[i] - x[i])
-			print line
+			print line "\t" rss
 		}' >>"$RAW/alloc.tsv"
 		py_stop "$s"
 	done

@@ -600,13 +600,15 @@ py_checks_table() {
 
 py_alloc_table() {
 	table_head server wrk requests malloc calloc realloc free aligned mmap \
-		munmap "heap calls" "bytes asked"
+		munmap "heap calls" "bytes asked" "worker RSS after"
 	awk -F'\t' "$AWK_LIB"'NR > 1 && $3 > 0 {
 		n = $3
 		line = sprintf("| %s | -t%s | %s |", $1, $2, commas(n))
 		for (i = 5; i <= 11; i++) line = line sprintf(" %.3f |", $i / n)
 		calls = $5 + $6 + $7 + $8 + $9 + $10 + $11
-		printf "%s **%.3f** | %s |\n", line, calls / n, commas($12 / n)
+		rss = $13 ~ /^[0-9]+$/ ? sprintf("%.1f MiB", $13 / 1024) : "-"
+		printf "%s **%.3f** | %s | %s |\n", line, calls / n,
+			commas($12 / n), rss
 	}' "$PY/alloc.tsv"
 	awk -F'\t' 'NR > 1 && $3 > 0 { c[$1] = ($5 + $6 + $7 + $8 + $9 + $10 + $11) / $3; o[++n] = $1 }
 	END {
@@ -739,7 +741,10 @@ In CPython it sees calls to the C heap only: objects up to 512 bytes
 come from CPython's own allocator (pymalloc), carved from 256 KiB arenas
 it maps itself (an arena coming or going is one mmap or munmap); larger
 blocks (a dict's table past a few keys, a long string or list) go to
-malloc, as do C extensions' own allocations.
+malloc, as do C extensions' own allocations. The worker's VmRSS is read
+after the run: a fresh worker that served \`/plaintext\` alone, so the
+server's and the interpreter's memory without Flask's (imported at the
+first \`/flask\`); the counting shim adds a few hundred KiB to each.
 EOF
 		echo
 		py_alloc_table
