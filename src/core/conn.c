@@ -302,7 +302,8 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 				h->dropped, (int)h->dropped_name.len,
 				h->dropped_name.ptr);
 	int st =
-	    rg__router_match(&w->server->router, h->method, h->path, &r->route);
+	    rg__router_match(&w->server->router, h->method, h->method_id,
+			     h->path, &r->route);
 	if (st != 200 || !r->route.handler) {
 		respond_self(c, st, r->route.allow[0] ? r->route.allow : NULL,
 			     false);

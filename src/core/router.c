@@ -3,6 +3,7 @@
  * what the server answers when none matches (404, 405 with Allow, 501, and
  * OPTIONS * with Allow). */
 #include "core/router.h"
+#include "http/parser.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -20,6 +21,11 @@ struct rg__route_seg {
 struct rg__route {
 	const char *method; /* NULL = every method */
 	size_t method_len;
+	uint8_t method_id; /* rg__method_id's: compared instead of the text,
+			      unless RG_METHOD_OTHER (PURGE, say) */
+	size_t first_len;  /* of the first segment when it is a literal (a
+			      path whose first segment is longer or shorter
+			      is passed over at once); SIZE_MAX otherwise */
 	struct rg__route_seg *segs; /* one block: segs, then the strings */
 	unsigned nsegs; /* one per '/' of the pattern; 0: the pattern "*",
 			   matching the asterisk-form target (OPTIONS *) */
@@ -99,6 +105,9 @@ int rg__router_add(struct rg__router *r, const char *method,
 		nsegs += *p == '/';
 	size_t plen = strlen(pattern), mlen = method ? strlen(method) : 0;
 	struct rg__route rt = {.method_len = mlen,
+			       .method_id = method ? rg__method_id(method, mlen)
+						   : RG_METHOD_OTHER,
+			       .first_len = SIZE_MAX,
 			       .nsegs = nsegs,
 			       .handler = handler,
 			       .data = data};
@@ -112,6 +121,8 @@ int rg__router_add(struct rg__router *r, const char *method,
 		rt.method = memcpy(strings + plen, method, mlen + 1);
 
 	int err = compile(rt.segs, nsegs, strings);
+	if (!err && nsegs && rt.segs[0].kind == SEG_LITERAL)
+		rt.first_len = rt.segs[0].len;
 	if (!err && r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 8;
 		struct rg__route *routes =
@@ -181,12 +192,43 @@ static bool str_is(struct rg_str s, const char *b, size_t n)
 	return s.len == n && !memcmp(s.ptr, b, n);
 }
 
+/* Whether the route takes the request's method (`id` its rg__method_id). */
+static bool takes(const struct rg__route *rt, struct rg_str method, int id)
+{
+	if (!rt->method)
+		return true;
+	if (rt->method_id != RG_METHOD_OTHER)
+		return rt->method_id == id;
+	return id == RG_METHOD_OTHER &&
+	       str_is(method, rt->method, rt->method_len);
+}
+
+/* Bytes of the first segment of a path starting with '/'; SIZE_MAX for
+ * another (the asterisk). */
+static size_t first_segment(struct rg_str path)
+{
+	if (!path.len || path.ptr[0] != '/')
+		return SIZE_MAX;
+	const char *e = memchr(path.ptr + 1, '/', path.len - 1);
+	return e ? (size_t)(e - path.ptr - 1) : path.len - 1;
+}
+
+/* path_match, first passing over a route whose first literal segment has
+ * another length than the path's (`first`). */
+static bool route_match(const struct rg__route *rt, struct rg_str path,
+			size_t first, struct rg__route_match *m)
+{
+	if (rt->first_len != SIZE_MAX && rt->first_len != first)
+		return false;
+	return path_match(rt, path, m);
+}
+
 /* GET and HEAD, which every general-purpose server supports (RFC 9110
  * 9.1), and OPTIONS, which the server answers itself for "*": never 501. */
-static bool always_implemented(struct rg_str method)
+static bool always_implemented(int method_id)
 {
-	return str_is(method, "GET", 3) || str_is(method, "HEAD", 4) ||
-	       str_is(method, "OPTIONS", 7);
+	return method_id == RG_METHOD_GET || method_id == RG_METHOD_HEAD ||
+	       method_id == RG_METHOD_OPTIONS;
 }
 
 /* Appends `tok` to the ", "-separated list in allow[0, cap) unless it is
@@ -233,7 +275,7 @@ static int options_asterisk(const struct rg__router *r,
 		}
 		allow_add(m->allow, sizeof(m->allow), rt->method,
 			  rt->method_len);
-		if (!strcmp(rt->method, "GET"))
+		if (rt->method_id == RG_METHOD_GET)
 			allow_add(m->allow, sizeof(m->allow), "HEAD", 4);
 	}
 	allow_add(m->allow, sizeof(m->allow), "OPTIONS", 7);
@@ -249,44 +291,47 @@ static int found(const struct rg__route *rt, struct rg__route_match *m)
 }
 
 int rg__router_match(const struct rg__router *r, struct rg_str method,
-		     struct rg_str path, struct rg__route_match *m)
+		     int method_id, struct rg_str path,
+		     struct rg__route_match *m)
 {
-	bool head = str_is(method, "HEAD", 4);
+	bool head = method_id == RG_METHOD_HEAD;
 	bool routed = false;		    /* some route takes this method */
 	const struct rg__route *get = NULL; /* HEAD's fallback */
+	size_t first = first_segment(path);
 	m->handler = NULL;
 	m->data = NULL;
 	m->allow[0] = '\0';
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rg__route *rt = &r->routes[i];
-		if (rt->method && !str_is(method, rt->method, rt->method_len)) {
-			if (head && !get && !strcmp(rt->method, "GET") &&
-			    path_match(rt, path, m))
+		if (!takes(rt, method, method_id)) {
+			if (head && !get && rt->method_id == RG_METHOD_GET &&
+			    route_match(rt, path, first, m))
 				get = rt;
 			continue;
 		}
 		routed = true;
-		if (path_match(rt, path, m))
+		if (route_match(rt, path, first, m))
 			return found(rt, m);
 	}
 	if (get) {
 		path_match(get, path, m); /* refill the params it found */
 		return found(get, m);
 	}
-	if (path.len == 1 && path.ptr[0] == '*' && str_is(method, "OPTIONS", 7))
+	if (path.len == 1 && path.ptr[0] == '*' &&
+	    method_id == RG_METHOD_OPTIONS)
 		return options_asterisk(r, m);
-	if (!routed && !always_implemented(method))
+	if (!routed && !always_implemented(method_id))
 		return 501;
 
 	/* Every route left matching the path names another method. */
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rg__route *rt = &r->routes[i];
-		if (!path_match(rt, path, m))
+		if (!route_match(rt, path, first, m))
 			continue;
 		allow_add(m->allow, sizeof(m->allow), rt->method,
 			  rt->method_len);
-		if (!strcmp(rt->method, "GET"))
+		if (rt->method_id == RG_METHOD_GET)
 			allow_add(m->allow, sizeof(m->allow), "HEAD", 4);
 	}
 	m->nparams = 0;

@@ -66,9 +66,12 @@ int rg__router_add(struct rg__router *r, const char *method,
  * 405: the path matches routes of other methods only; m->allow lists
  *      them (HEAD too when GET is there), without duplicates.
  * 404: no route matches the path.
- * Never allocates; reads the router only, so several threads may match. */
+ * `method_id` is rg__method_id(method): the parser's, compared instead of
+ * the text. Never allocates; reads the router only, so several threads
+ * may match. */
 int rg__router_match(const struct rg__router *r, struct rg_str method,
-		     struct rg_str path, struct rg__route_match *m);
+		     int method_id, struct rg_str path,
+		     struct rg__route_match *m);
 
 /* The value of parameter `name` of a 200 match, or {NULL, 0} when the route
  * has none by that name. An empty "*" is {non-NULL, 0}. */

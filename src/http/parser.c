@@ -105,7 +105,7 @@ static int stop_error(const char *s, const char *end, int err, int need)
 
 /* --- request line ------------------------------------------------------- */
 
-static enum rg_method method_id(const char *m, size_t n)
+enum rg_method rg__method_id(const char *m, size_t n)
 {
 	switch (n) {
 	case 3:
@@ -267,7 +267,7 @@ static int request_line(struct rg__request *req, const char **sp,
 		}
 		if (*s != ' ' || s == m)
 			return stop_error(s, end, RG__E_METHOD, need);
-		req->method_id = method_id(m, (size_t)(s - m));
+		req->method_id = rg__method_id(m, (size_t)(s - m));
 	}
 	req->method = (struct rg_str){m, (size_t)(s - m)};
 

@@ -27,6 +27,10 @@ enum rg_method {
 	RG_METHOD_TRACE,
 };
 
+/* The id of method m[0, n) (case-sensitive), RG_METHOD_OTHER if it is none
+ * of the above. */
+enum rg_method rg__method_id(const char *m, size_t n);
+
 /* Header fields recognised once, while parsing, so that nothing searches for
  * them again. rg__request.known[id] is the index of the field in `headers`,
  * or -1 when absent. Where a field may appear several times (Accept-Encoding,

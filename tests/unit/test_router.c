@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "http/parser.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +94,7 @@ static int match_n(struct fixture *f, const char *method, const char *path,
 	f->path = (struct rg_str){p, len};
 	memset(&f->m, 0x5a, sizeof(f->m)); /* stale garbage must not leak */
 	return rg__router_match(&f->router, (struct rg_str){mbuf, mlen},
-				f->path, &f->m);
+				rg__method_id(mbuf, mlen), f->path, &f->m);
 }
 
 static int match(struct fixture *f, const char *method, const char *path)
@@ -540,6 +542,36 @@ static void custom_method(void **state)
 	assert_int_equal(match(f, "PURGEX", "/cache/x"), 501);
 }
 
+/* Routes whose first literal segments differ in length only, and a first
+ * segment that is a parameter: the length check passes over the others
+ * and never over the right one. A known method is compared as the
+ * parser's id, case-sensitively as before. */
+static void first_segment_and_method_ids(void **state)
+{
+	struct fixture *f = *state;
+	add(f, "GET", "/stats", 1);
+	add(f, "GET", "/statsx/:a", 2);
+	add(f, "GET", "/", 3);
+	add(f, "GET", "/:any/x", 4);
+	add(f, "POST", "/form", 5);
+	assert_int_equal(match(f, "GET", "/stats"), 200);
+	assert_int_equal(tag(f), 1);
+	assert_int_equal(match(f, "GET", "/statsx/1"), 200);
+	assert_int_equal(tag(f), 2);
+	assert_int_equal(match(f, "GET", "/"), 200);
+	assert_int_equal(tag(f), 3);
+	assert_int_equal(match(f, "GET", "/stat/x"), 200);
+	assert_int_equal(tag(f), 4);
+	assert_param(f, "any", "stat");
+	assert_int_equal(match(f, "GET", "/stat"), 404);
+	assert_int_equal(match(f, "GET", "/statsxy/1"), 404);
+	assert_int_equal(match(f, "HEAD", "/stats"), 200); /* GET's */
+	assert_int_equal(tag(f), 1);
+	assert_int_equal(match(f, "get", "/stats"), 501);
+	assert_int_equal(match(f, "POST", "/stats"), 405);
+	assert_string_equal(f->m.allow, "GET, HEAD");
+}
+
 static void null_method_matches_every_method(void **state)
 {
 	struct fixture *f = *state;
@@ -740,6 +772,7 @@ int main(void)
 	    T(status_501),
 	    T(options_asterisk),
 	    T(custom_method),
+	    T(first_segment_and_method_ids),
 	    T(null_method_matches_every_method),
 	    T(invalid_patterns),
 	    T(param_lookup_missing),
