@@ -335,14 +335,23 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 	struct rg__response_head h = rg__request_head(req, status, type);
 	h.framing = RG__FRAMING_LENGTH;
 	h.content_length = n;
-	size_t head = rg__response_head_size(&h);
-	if (head != SIZE_MAX && head + n <= RG__OUT_SIZE) {
-		/* The common case: one copy into the output buffer. */
+	/* The common case: the response fits in what the output buffer has
+	 * left, planned and written in one pass. Else, if it fits in an empty
+	 * one, that is waited for (what is in it sent), then written. */
+	int res = rg__conn_reserve(c, 0);
+	if (res < 0)
+		return resp_failed(req, res);
+	struct rg__wbuf b = rg__conn_wbuf(c);
+	res = rg__response_simple(&b, &h, body, n);
+	size_t head = res == -ENOSPC ? rg__response_head_size(&h) : 0;
+	if (res == -ENOSPC && head != SIZE_MAX && head + n <= RG__OUT_SIZE) {
 		int err = rg__conn_reserve(c, head + n);
 		if (err < 0)
 			return resp_failed(req, err);
-		struct rg__wbuf b = rg__conn_wbuf(c);
-		int res = rg__response_simple(&b, &h, body, n);
+		b = rg__conn_wbuf(c);
+		res = rg__response_simple(&b, &h, body, n);
+	}
+	if (res != -ENOSPC) {
 		if (res < 0)
 			return resp_failed(req, res);
 		rg__conn_wrote(c, b.len);
@@ -353,7 +362,7 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 		req->body_sent = has_body(&h) ? n : 0;
 		return 0;
 	}
-	int res = write_head(req, &h);
+	res = write_head(req, &h);
 	if (res < 0)
 		return resp_failed(req, res);
 	req->resp = RG__RESP_DONE;
