@@ -76,7 +76,7 @@ PACKAGES := build-essential clang llvm libclang-rt-14-dev pkg-config \
 	    uwsgi-plugin-gevent-python3 \
 	    postgresql python3-psycopg2 python3-psycogreen \
 	    redis-server python3-redis openssl prometheus \
-	    chromium chromium-driver python3-selenium haproxy
+	    chromium chromium-driver python3-selenium haproxy valgrind strace
 packages:
 	@echo $(PACKAGES)
 
@@ -306,8 +306,9 @@ bench-bins: $(B)/bench/alloc $(B)/bench/parse $(B)/bench/respond \
 	$(B)/bench/coro bench-tools
 
 # The whole picture in one command: the micro-benchmarks, then ringlet
-# against nginx and h2o on this machine in the same run (wrk scenarios,
-# idle memory, allocator calls, a soak), written to bench/results/latest.md
+# against nginx, h2o and the calibration responder (bench/ceiling) on this
+# machine in the same run (wrk scenarios, idle memory, allocator calls, a
+# soak), written to bench/results/latest.md
 # with charts. bench/run.sh says how; about 8 minutes on 2 cores.
 # bench-quick: one short round, to bench/results/quick.md, in under a
 # minute: proves the harness works, its timings mean nothing.
@@ -321,6 +322,16 @@ bench-quick: deps
 bench-servers: deps
 	BUILD=$(BUILD) BENCH_COMMAND='make bench-servers' MICRO=0 OUT=servers \
 	    bench/run.sh full
+
+# Instructions per request, counted under callgrind rather than timed (so
+# the shared machine's load does not move them): ringlet, nginx, h2o and
+# the ceiling, then ringlet's request path by stage and the syscalls per
+# request, to bench/results/raw-instructions/instructions.md. Needs
+# valgrind and strace; bench/instructions.sh says how. About 3 minutes.
+.PHONY: bench-instructions
+bench-instructions:
+	$(MAKE) FLAVOUR=release BUILD=$(BUILD) server bench-tools
+	BUILD=$(BUILD) bench/instructions.sh
 
 # The demo server on port 8080, on the shared HttpArena data.
 run: $(B)/ringlet

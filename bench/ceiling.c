@@ -396,6 +396,9 @@ int main(int argc, char **argv)
 				on_send(fd, cqe->res);
 				break;
 			case SIGNAL:
+				/* The ring, freed after exit, holds the
+				 * listener: free the port now. */
+				shutdown(lfd, SHUT_RDWR);
 				return 0;
 			}
 		}

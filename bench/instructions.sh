@@ -29,37 +29,37 @@
 #
 # Ringlet's stages, from the same two runs' callgrind files (each stage is
 # the inclusive Ir of named functions, N2 run minus N1 run, per request;
-# stages nest, so their shares do not add up to 100%):
-#   backend      uring_wait (src/io/uring.c; epoll_wait_ in epoll.c with
-#                --io epoll) minus the callbacks it runs (conn.c's on_recv
-#                and on_send, server.c's on_accept and on_wake): reaping
-#                CQEs, on_cqe/on_recv and the buffer ring (inlined into
-#                uring_wait), and the kernel entry
-#   kernel entry io_uring_submit_and_wait_timeout (liburing), or the libc
-#                epoll_wait/recv/send wrappers: the user side of a syscall
-#   on_recv      src/core/conn.c on_recv: all that one receive completion
-#                causes (queue, parse, route, handler, response)
-#   conn_process its own code (self): the per-connection state machine,
-#                with request_new, dispatch and rg__stats_request inlined
-#   input queue  src/core/inq.c rg__inq_push, _trim, _keep_lent, _free,
-#                _gather
-#   request      request_end and what conn_process calls to start one
-#                (rg_arena_create, rg_arena_calloc, rg_arena_set_spill,
-#                rg__parser_init): the arena and its reset
-#   parser       rg__parse_request (src/http/parser.c, with scan.c)
-#   router       rg__router_match (src/core/router.c)
-#   coroutine    rg__request_start minus rg__request_run: the coroutine's
-#                stack, making its context, the switches in and out
-#                (rg__coro_start, rg__coro_resume, rg__coro_ctx_switch)
-#   handler      rg__request_run: app_plaintext and rg__request_finish
-#   response     rg_respond (src/core/request.c): rg__request_head,
-#                rg__response_head_size, rg__response_simple
-#                (src/http/response.c), rg__conn_reserve
-#   flush/send   rg__conn_flush_all: conn_send, rg__io_send, the SQE
-#   send done    conn.c on_send: the send completion
-#   timers       rg__timers_run, conn_timer, rg__timer_add, rg__timer_del
-#   clocks       worker_tick, rg__clock_ns (clock_gettime and time, vDSO)
-#   memory       rg_arena_*, rg_slab_*, rg_pool_* wherever called
+# stages nest, so their shares do not add up to 100%; STAGES below):
+#   io backend     uring_wait (src/io/uring.c; epoll_wait_ in epoll.c with
+#                  --io epoll) less the callbacks it runs (conn.c's
+#                  on_recv and on_send, server.c's on_accept and on_wake):
+#                  reaping CQEs, on_cqe/on_recv and the buffer ring (all
+#                  inlined into uring_wait), the kernel entry
+#   kernel entry   io_uring_submit_and_wait_timeout (liburing), or libc's
+#                  epoll_wait/recv/send: the user side of the syscalls
+#   receive        src/core/conn.c on_recv: all that one receive
+#    completion    completion causes (queue, parse, route, handler)
+#   conn_process   its own code (self): the connection's state machine,
+#                  with request_new, dispatch, rg__stats_request inlined
+#   input queue    src/core/inq.c rg__inq_push, _trim, _keep_lent, _free,
+#                  _gather
+#   request set-up request_end and what conn_process calls to start one
+#    and end       (rg_arena_create, rg_arena_calloc, rg_arena_set_spill,
+#                  rg__parser_init): the request's arena
+#   parser         rg__parse_request (src/http/parser.c, with scan.c)
+#   router         rg__router_match (src/core/router.c)
+#   coroutine      rg__request_start less rg__request_run: the stack, the
+#                  context, the switches in and out (rg__coro_start,
+#                  rg__coro_resume, rg__coro_ctx_switch)
+#   handler        rg__request_run: app_plaintext, rg__request_finish
+#   response       rg_respond (src/core/request.c): rg__request_head,
+#    writer        rg__response_head_size, rg__response_simple
+#                  (src/http/response.c), rg__conn_reserve
+#   flush/send     rg__conn_flush_all: conn_send, rg__io_send, the SQE
+#   send compl.    conn.c on_send
+#   timers         rg__timers_run, conn_timer, rg__timer_add, _del
+#   clocks         worker_tick, rg__clock_ns (clock_gettime, time: vDSO)
+#   memory         rg_arena_*, rg_slab_*, rg_pool_*, wherever called
 # A function inlined away (not in the profile) shows as "-".
 #
 # Syscalls (SYSCALLS=1): the same client runs again against each server
@@ -86,7 +86,8 @@
 # (valgrind 3.19 has no openat2, which ringlet's demo needs to start; see
 # that file) and, when bench/ceiling.c is there, bench/ceiling. Installs
 # nothing, and says what is missing. Every process it starts is stopped on
-# exit or Ctrl-C, by pid. About 4 minutes on 2 cores.
+# exit or Ctrl-C, by pid. About 3 minutes on 2 cores (1 under callgrind,
+# 2 under strace).
 set -euo pipefail
 export LC_ALL=C
 
@@ -121,10 +122,11 @@ RINGLET=$B/ringlet
 CLIENT=$B/bench/fixed_client
 SHIM=$B/bench/vg_openat2.so
 CEILING=$B/bench/ceiling
-# write_config's: the connections are few, the limits need no raising
-# (and valgrind keeps some descriptors for itself, so a raise would fail).
+# write_config's: the connections are few. NOFILE (nginx's
+# worker_rlimit_nofile, which it sets as both limits) is set in main:
+# valgrind refuses any hard limit but its own.
 CONN_LIMIT=256
-NOFILE=512
+NOFILE=
 TMP=
 NOTES=
 
@@ -327,22 +329,22 @@ cg_functions() {
 # function's own Ir (with what is inlined into it), "-name" subtracts its
 # inclusive Ir, "a>b" adds the calls from a to b.
 STAGES=(
-	"backend|uring_wait epoll_wait_ -on_recv -on_send -on_accept -on_wake"
-	"kernel entry|io_uring_submit_and_wait_timeout epoll_wait recv send __libc_recv __libc_send"
-	"on_recv|on_recv"
-	"conn_process (self)|=conn_process"
-	"input queue|rg__inq_push rg__inq_trim rg__inq_keep_lent rg__inq_free rg__inq_gather"
-	"request set-up, end|request_end conn_process>rg_arena_create conn_process>rg_arena_calloc conn_process>rg_arena_set_spill conn_process>rg__parser_init"
-	"parser|rg__parse_request"
-	"router|rg__router_match"
-	"coroutine|rg__request_start -rg__request_run"
-	"handler|rg__request_run"
-	"response|rg_respond"
-	"flush/send|rg__conn_flush_all"
-	"send done|on_send"
+	"io backend (wait, less its callbacks)|uring_wait epoll_wait_ -on_recv -on_send -on_accept -on_wake"
+	"kernel entry (liburing, libc wrappers)|io_uring_submit_and_wait_timeout epoll_wait recv send __libc_recv __libc_send"
+	"receive completion (on_recv, inclusive)|on_recv"
+	"conn_process (own code)|=conn_process"
+	"input queue (inq.c)|rg__inq_push rg__inq_trim rg__inq_keep_lent rg__inq_free rg__inq_gather"
+	"request set-up and end (arena)|request_end conn_process>rg_arena_create conn_process>rg_arena_calloc conn_process>rg_arena_set_spill conn_process>rg__parser_init"
+	"parser (rg__parse_request)|rg__parse_request"
+	"router (rg__router_match)|rg__router_match"
+	"coroutine (start, switches)|rg__request_start -rg__request_run"
+	"handler (rg__request_run)|rg__request_run"
+	"response writer (rg_respond)|rg_respond"
+	"flush/send (rg__conn_flush_all)|rg__conn_flush_all"
+	"send completion (on_send)|on_send"
 	"timers|rg__timers_run conn_timer rg__timer_add rg__timer_del rg__timer_del.part.0 rg__timers_next"
 	"clocks|worker_tick rg__clock_ns rg__clock_ms"
-	"memory|rg_arena_create rg_arena_destroy rg_arena_alloc rg_arena_alloc_aligned rg_arena_calloc rg_arena_realloc rg_arena_memdup rg_arena_set_spill rg_arena_used release rg_slab_alloc rg_slab_free rg_pool_get rg_pool_put"
+	"memory (arena, slab, pool: anywhere)|rg_arena_create rg_arena_destroy rg_arena_alloc rg_arena_alloc_aligned rg_arena_calloc rg_arena_realloc rg_arena_memdup rg_arena_set_spill rg_arena_used release rg_slab_alloc rg_slab_free rg_pool_get rg_pool_put"
 )
 
 # stage_costs FUNCS: "label<TAB>Ir<TAB>found" for each stage (found: 0
@@ -561,10 +563,13 @@ write_markdown() {
 		if [[ -f $RAW/instructions-stages.tsv ]]; then
 			printf '\n## ringlet'"'"'s request path by stage\n\n'
 			printf 'Inclusive Ir of the named functions per request (same two runs, '
-			printf 'difference method); stages nest (on_recv holds the parser, the '
-			printf 'router, the handler...), so shares do not add up to 100%%. '
-			printf 'The functions of each stage are in bench/instructions.sh and '
-			printf 'instructions-stages.tsv; "-": inlined away.\n\n'
+			printf 'difference method). Stages nest: the receive completion holds '
+			printf 'conn_process, the input queue, the request set-up, the parser, '
+			printf 'the router, the coroutine and the handler, which holds the '
+			printf 'response writer; memory is counted wherever it is called. So '
+			printf 'shares do not add up to 100%%. The functions of each stage are '
+			printf 'in bench/instructions.sh and instructions-stages.tsv; "-": '
+			printf 'inlined away.\n\n'
 			awk -F'\t' -v streams="$STREAMS" -v pl="$PIPELINE" -v tf="$RAW/instructions.tsv" '
 				BEGIN { while ((getline l < tf) > 0) { split(l, a, "\t"); if (a[1] == "ringlet") tot[a[2]] = a[9] } }
 				NR > 1 { p[$2, $1] = $6; sh[$2, $1] = $7; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }
@@ -595,10 +600,12 @@ write_markdown() {
 			printf 'so servers batch more per call than unobserved.\n\n'
 			awk -F'\t' -v streams="$STREAMS" -v servers="$SERVERS" '
 				NR > 1 && $3 == "total" { tot[$1, $2] = $6; have[$1] = 1; next }
-				NR > 1 && $6 >= 0.01 { d[$1, $2] = d[$1, $2] (d[$1, $2] == "" ? "" : ", ") $3 " " sprintf("%.2f", $6) }
+				NR > 1 && $6 >= 0.001 && k[$1, $2]++ < 4 {
+					d[$1, $2] = d[$1, $2] (d[$1, $2] == "" ? "" : ", ") $3 " " sprintf("%.3f", $6)
+				}
 				END {
 					ns = split(streams, st, " "); nv = split(servers, sv, " ")
-					print "| server | stream | syscalls per request | the main ones |"
+					print "| server | stream | syscalls per request | the main ones (per request) |"
 					print "| --- | --- | ---: | --- |"
 					for (j = 1; j <= nv; j++) for (i = 1; i <= ns; i++) {
 						s = sv[j]
@@ -633,9 +640,16 @@ main() {
 		inote "ceiling: skipped, $BUILD/bench/ceiling is not built$([[ -f $REPO/bench/ceiling.c ]] || echo " (no bench/ceiling.c)")"
 		log "ceiling: skipped ($CEILING is not built)"
 	fi
+	# Valgrind's hard limit is the real one less the descriptors it keeps.
+	NOFILE=$("$VALGRIND" --tool=none sh -c 'ulimit -Hn' 2>/dev/null || true)
+	[[ $NOFILE =~ ^[0-9]+$ ]] || NOFILE=1024
+	# bench/lib.sh's stop_server notes nginx's warnings in $RAW/notes.txt:
+	# those of this run are copied into this run's notes at the end.
+	local notes0=0 t0
+	[[ -f $RAW/notes.txt ]] && notes0=$(wc -l <"$RAW/notes.txt")
 	inote "valgrind: $("$VALGRIND" --version); ringlet under LD_PRELOAD=bench/vg_openat2.so (openat2 for valgrind 3.19)"
 	log "servers: $SERVERS; streams: $STREAMS; N1=$N1 N2=$N2; results in $RAW; files in $TMP"
-	local t0=$SECONDS
+	t0=$SECONDS
 	phase_callgrind
 	phase_stages
 	log "callgrind: $((SECONDS - t0)) s"
@@ -644,6 +658,7 @@ main() {
 		phase_syscalls
 		log "syscalls: $((SECONDS - t0)) s"
 	fi
+	[[ -f $RAW/notes.txt ]] && tail -n +$((notes0 + 1)) "$RAW/notes.txt" >>"$NOTES"
 	write_markdown
 }
 

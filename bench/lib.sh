@@ -1,5 +1,6 @@
 # bench/lib.sh: what bench/server.sh needs to start, measure and stop the
-# three servers, sourced by it (not run). Every process started here is
+# three servers and the calibration responder (bench/ceiling), sourced by
+# it (not run). Every process started here is
 # recorded by pid and stopped by pid, on the way out too (cleanup, run from
 # server.sh's EXIT trap).
 #
@@ -106,13 +107,14 @@ port_in_use() {
 }
 
 # PORT_BASE + 10 * phase + server: phase 0 throughput, 1 idle, 2 alloc,
-# 3 soak; server 0 ringlet, 1 nginx, 2 h2o.
+# 3 soak; server 0 ringlet, 1 nginx, 2 h2o, 3 ceiling.
 port_of() { # PHASE_INDEX SERVER
 	local i
 	case $2 in
 	ringlet) i=0 ;;
 	nginx) i=1 ;;
 	h2o) i=2 ;;
+	ceiling) i=3 ;;
 	esac
 	echo $((PORT_BASE + 10 * $1 + i))
 }
@@ -136,7 +138,8 @@ write_config() {
 
 # start_server NAME PORT [COUNTS_FILE]: starts one instance, waits until it
 # answers, sets MAIN_PID[NAME] and WORK_PID[NAME] (nginx's and ringlet's
-# worker, h2o's one process: its threads add up in it). With COUNTS_FILE
+# worker, h2o's one process: its threads add up in it; the ceiling's one
+# process). With COUNTS_FILE
 # it runs under the allocation-counting shim.
 start_server() {
 	local name=$1 port=$2 counts=${3:-} dir=$TMP/$1-$2 pid i
@@ -161,6 +164,7 @@ start_server() {
 		write_config h2o "$port" "$dir"
 		cmd=("$H2O" -c "$dir/h2o.conf")
 		;;
+	ceiling) cmd=("$B/bench/ceiling" "$port") ;;
 	esac
 	[[ -z $counts ]] && record_cmd "$port" "${cmd[@]}"
 	env "${env[@]}" "${cmd[@]}" >"$dir/log" 2>&1 &

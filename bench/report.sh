@@ -2,12 +2,14 @@
 # bench/report.sh RAW OUT: turns the raw results of one run (RAW, written
 # by bench/run.sh, bench/server.sh and bench/python.sh) into OUT.md, a
 # markdown report (summary, machine, method, a table per scenario with
-# ratios to nginx and h2o, idle memory, allocator calls, soak, the Python
-# front against gunicorn and uWSGI, micro-benchmarks, notes, the exact
-# commands), and PNG charts beside it drawn with gnuplot: throughput
-# per scenario as grouped bars, and RSS over the soak as a line. The charts
-# are OUT-throughput.png and OUT-soak.png, or throughput.png and soak.png
-# when OUT ends in "latest". Can be rerun on kept raw results.
+# ratios to nginx, h2o and the calibration responder bench/ceiling (not
+# for static files: it has none), idle memory and allocator calls (without
+# the ceiling), soak, the Python front against gunicorn and uWSGI,
+# micro-benchmarks, notes, the exact commands), and PNG charts beside it
+# drawn with gnuplot: throughput per scenario as grouped bars, and RSS
+# over the soak as a line. The charts are OUT-throughput.png and
+# OUT-soak.png, or throughput.png and soak.png when OUT ends in "latest".
+# Can be rerun on kept raw results.
 #
 # Input files (each optional except params.tsv): params.tsv, run.tsv,
 # machine.tsv, plaintext.tsv, static.tsv, runs.tsv, idle.tsv, alloc.tsv,
@@ -45,16 +47,21 @@ ROUNDS=$(param rounds)
 DURATION=$(param duration)
 NFILES=$(param static_files | wc -w)
 has() { [[ " $SERVERS " == *" $1 "* ]]; }
+# The servers proper: the ceiling (bench/ceiling) is measured for
+# throughput alone.
+REAL_SERVERS=" $SERVERS "
+REAL_SERVERS=${REAL_SERVERS// ceiling / }
 warmup_text() {
 	if (($(param warmup))); then echo "after a $(param warmup) s wrk warm-up"; else echo "without warm-up"; fi
 }
 
 # Number formatting shared by the awk programs below.
 AWK_LIB='
-function commas(x,    s, r) {
-	s = sprintf("%.0f", x); r = ""
+function commas(x,    s, r, sign) {
+	s = sprintf("%.0f", x); r = ""; sign = ""
+	if (substr(s, 1, 1) == "-") { sign = "-"; s = substr(s, 2) }
 	while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-	return s r
+	return sign s r
 }
 function ratio(a, b) { return (b > 0 && a != "" && b != "") ? sprintf("%.2f", a / b) : "-" }
 '
@@ -120,8 +127,8 @@ table_head() {
 	printf '%s\n%s\n' "$line" "$sep"
 }
 
-# One scenario's table: a row per server, then ringlet's ratio to each
-# peer, column by column.
+# One scenario's table: a row per server measured in it, then ringlet's
+# ratio to each of those peers, column by column.
 scenario_table() {
 	local scen=$1 s t f peer
 	local -a cols=() row
@@ -129,14 +136,10 @@ scenario_table() {
 	for t in $THREADS; do cols+=("p50 µs -t$t" "p99 µs -t$t"); done
 	for t in $THREADS; do cols+=("CPU µs/req -t$t"); done
 	table_head server "${cols[@]}"
-	for s in $SERVERS ringlet/nginx ringlet/h2o; do
-		if [[ $s == */* ]]; then
-			peer=${s#*/}
-			if ! has ringlet || ! has "$peer" ||
-				[[ -z $(m "$scen" "${THREADS%% *}" "$peer" 4) ]]; then
-				continue
-			fi
-		fi
+	for s in $SERVERS ringlet/nginx ringlet/h2o ringlet/ceiling; do
+		peer=${s#*/} # in a server's own row, that server
+		[[ $s != */* ]] || { has ringlet && has "$peer"; } || continue
+		[[ -n $(m "$scen" "${THREADS%% *}" "$peer" 4) ]] || continue
 		row=("$s")
 		for f in rps lat cpu; do
 			for t in $THREADS; do
@@ -176,14 +179,14 @@ summary_table() {
 	local -a cols=()
 	for t in $THREADS; do
 		cols+=("ringlet req/s -t$t")
-		for peer in nginx h2o; do has "$peer" && cols+=("÷ $peer"); done
+		for peer in nginx h2o ceiling; do has "$peer" && cols+=("÷ $peer"); done
 	done
 	table_head scenario "${cols[@]}"
 	for scen in $SCENARIOS; do
 		line="| $(short_of "$scen") |"
 		for t in $THREADS; do
 			line+=" $(cell "$scen" "$t" ringlet 4) |"
-			for peer in nginx h2o; do
+			for peer in nginx h2o ceiling; do
 				has "$peer" && line+=" $(cell "$scen" "$t" "ringlet/$peer" 4) |"
 			done
 		done
@@ -195,10 +198,10 @@ summary_table() {
 summary_memory() {
 	local s peer
 	local -a cols=()
-	for s in $SERVERS; do cols+=("$s"); done
+	for s in $REAL_SERVERS; do cols+=("$s"); done
 	for peer in nginx h2o; do has ringlet && has "$peer" && cols+=("ringlet/$peer"); done
 	table_head figure "${cols[@]}"
-	awk -F'\t' -v servers="$SERVERS" -v idle="$RAW/idle.tsv" -v alloc="$RAW/alloc.tsv" \
+	awk -F'\t' -v servers="$REAL_SERVERS" -v idle="$RAW/idle.tsv" -v alloc="$RAW/alloc.tsv" \
 		-v conns="$(param idle_conns)" -v t1="${THREADS%% *}" "$AWK_LIB"'
 	function row(label, key, fmt,    line, i, s) {
 		line = "| " label " |"
@@ -350,18 +353,21 @@ charts() {
 			for t in $THREADS; do
 				printf -- '-t%s' "$t"
 				for s in $SERVERS; do
-					printf '\t%s' "$(m "$scen" "$t" "$s" 4 | awk '{ print ($1 == "" ? 0 : $1 / 1000) }')"
+					printf '\t%s' "$(awk -v v="$(m "$scen" "$t" "$s" 4)" \
+						'BEGIN { print v / 1000 }')"
 				done
 				printf '\n'
 			done
 		} >"$WORK/chart-$i.dat"
 		# A group of bars per wrk thread count, a bar per server (boxes
-		# of width W side by side around the group's x), its value above.
+		# of width W side by side around the group's x), its value above;
+		# none for a server not measured (the ceiling's static files).
 		local -a names
 		local nsrv c x using=
 		read -ra names <<<"$SERVERS"
 		nsrv=${#names[@]}
 		for ((c = 2; c <= nsrv + 1; c++)); do
+			[[ -n $(m "$scen" "${THREADS%% *}" "${names[c - 2]}" 4) ]] || continue
 			x="(\$0 + ($c - 2 - ($nsrv - 1) / 2.0) * W)"
 			using+="'$WORK/chart-$i.dat' using $x:$c with boxes lt $((c - 1)) title '${names[c - 2]}', "
 			using+="'' using $x:$c:(sprintf('%.0f', \$$c)) with labels offset 0,0.6 font ',8' notitle, "
@@ -391,6 +397,7 @@ set key top left horizontal font ',8'
 set linetype 1 lc rgb '#d95f02'
 set linetype 2 lc rgb '#1b9e77'
 set linetype 3 lc rgb '#7570b3'
+set linetype 4 lc rgb '#999999'
 $plot
 unset multiplot
 EOF
@@ -802,6 +809,7 @@ report() {
 		echo "## Summary"
 		echo
 		echo "ringlet's median throughput and its ratio to each peer (above 1: ringlet serves more)."
+		has ceiling && echo "÷ ceiling: ringlet's share of what the calibration responder (\`bench/ceiling\`, see Method) serves on this machine; it has no static files."
 		echo
 		summary_table
 		echo
@@ -839,6 +847,20 @@ report() {
   worker), nginx \`worker_processes 1\`, h2o \`num-threads: 1\`. Their
   configurations are in \`bench/peers/\`; all three serve the same
   directory at \`/static/\` and answer \`/plaintext\` with 13 bytes.
+$(has ceiling && cat <<CEILING
+- ceiling (\`bench/ceiling.c\`) is a measuring stick, not a server: one
+  thread on io_uring (multishot accept, multishot receive into provided
+  buffers), no parser (each "\\r\\n\\r\\n" received is a request), one
+  send per connection and batch of the same 132 bytes ringlet's
+  \`/plaintext\` sends. It bounds what one thread can serve here: ringlet
+  ÷ ceiling is the share of that bound ringlet reaches. Where wrk, not
+  the server, is the bottleneck (pipelined, on few cores) that ratio
+  nears 1 or passes it within the noise: ringlet/ceiling's CPU µs/req
+  then says more. It runs in the throughput scenarios alone, not the
+  static one (it has no files), nor the idle, allocation and soak
+  measurements.
+CEILING
+)
 - wrk, on the same machine, sends TechEmpower's plaintext headers. Every
   scenario runs with \`-t1\` and \`-t2\`, $ROUNDS round(s) of ${DURATION} s per
   scenario and server $(warmup_text); the servers are
@@ -849,11 +871,11 @@ report() {
   correction breaks its percentiles there (99% reads 0), so
   \`bench/pipeline.lua\` undoes the correction exactly and reports the
   batch latency's percentiles.
-- CPU µs/req: utime + stime of the serving process (ringlet's and nginx's
-  worker, h2o's process with all its threads) from \`/proc/PID/stat\`
-  (10 ms ticks), before and after each run, divided by the requests wrk
-  completed. On loopback part of the network stack's work is charged to
-  whichever process runs it, the same way for all three.
+- CPU µs/req: utime + stime of the serving process (ringlet's and
+  nginx's worker, h2o's process with all its threads, the ceiling's
+  process) from \`/proc/PID/stat\` (10 ms ticks), before and after each
+  run, divided by the requests wrk completed. On loopback part of the network stack's work is charged to
+  whichever process runs it, the same way for all.
 - Ratio rows: ringlet's figure divided by the peer's. Above 1 is better
   for req/s; below 1 is better for latency and CPU.
 EOF
@@ -864,6 +886,7 @@ EOF
 		echo
 		if [[ $scen == static && -f $RAW/static.tsv ]]; then
 			echo "Checked before timing: each file fetched once from each server, status and size against the file."
+			has ceiling && echo "ceiling serves no files: it is not in this scenario."
 			echo
 			table_head server "files whole, 200" "bytes expected" "bytes received" statuses \
 				"bytes/response under wrk"
@@ -932,6 +955,15 @@ EOF
 	fi
 
 	if [[ -f $PY/params.tsv ]]; then py_section; fi
+
+	# bench/instructions.sh's own report, its headings one level down.
+	if [[ -s $RAW/instructions/instructions.md ]]; then
+		echo "## 9. Instructions per request (callgrind), syscalls per request"
+		echo
+		sed -e '1{/^# /d}' -e 's/^## /### /' \
+			"$RAW/instructions/instructions.md"
+		echo
+	fi
 
 	if [[ -s $RAW/micro.txt ]]; then
 		echo "## Micro-benchmarks"

@@ -2,25 +2,29 @@
 # bench/run.sh [full|quick]: the whole benchmark, what `make bench` (full)
 # and `make bench-quick` (quick) run: builds ringlet and the benchmarks
 # with optimisation, describes the machine, runs the micro-benchmarks
-# (bench/{alloc,parse,respond,coro}), then ringlet against nginx and h2o
-# (bench/server.sh), then the Python front against gunicorn and uWSGI
-# (bench/python.sh), and writes bench/results/OUT.md with its charts
-# (bench/report.sh). Raw results stay in bench/results/raw-OUT/ (the
-# Python front's in raw-OUT/python/).
+# (bench/{alloc,parse,respond,coro}), then ringlet against nginx, h2o
+# and the calibration responder bench/ceiling (bench/server.sh), then the
+# Python front against gunicorn and uWSGI (bench/python.sh), and writes
+# bench/results/OUT.md with its charts (bench/report.sh). Raw results
+# stay in bench/results/raw-OUT/ (the Python front's in raw-OUT/python/).
 #
 #   full   OUT=latest: 3 interleaved rounds of 4 s per scenario, 10,000
 #          idle connections, a 5,000,000-request soak (about 8 minutes on
-#          2 cores), then the Python front: every scenario with -t1 and
-#          -t2, heap calls of every server (about 12 more minutes)
+#          2 cores), instructions per request under callgrind and
+#          syscalls per request (bench/instructions.sh, about 3 minutes),
+#          then the Python front: every scenario with -t1 and -t2, heap
+#          calls of every server (about 12 more minutes)
 #   quick  OUT=quick: a sanity check of the harness in under two minutes:
 #          one round of 1 s, no warm-up, 1,000 idle connections, a
-#          200,000-request soak, no micro-benchmarks (built, not run); the
-#          Python front with -t1 only, heap calls of ringlet's alone
-#          (about 45 s of it). Its timings mean nothing.
+#          200,000-request soak, no micro-benchmarks (built, not run);
+#          ringlet's instructions on 2,000 and 12,000 requests, no
+#          syscall counts; the Python front with -t1 only, heap calls of
+#          ringlet's alone (about 45 s of it). Its timings mean nothing.
 #
 # Every variable bench/server.sh or bench/python.sh reads can be set to
 # override the preset (e.g. DURATION=10 bench/run.sh); MICRO=0 skips the
-# micro-benchmarks, PY=0 the Python front, OUT=name changes the report's
+# micro-benchmarks, INSTR=0 the instruction counts, PY=0 the Python
+# front, OUT=name changes the report's
 # name. Installs nothing: `make bench` runs `make deps` first.
 set -euo pipefail
 export LC_ALL=C
@@ -29,14 +33,16 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-full}
 case $MODE in
 full)
-	: "${OUT:=latest}" "${MICRO:=1}" "${PY:=1}"
+	: "${OUT:=latest}" "${MICRO:=1}" "${PY:=1}" "${INSTR:=1}"
+	INSTR_ENV=()
 	;;
 quick)
-	: "${OUT:=quick}" "${MICRO:=0}" "${PY:=1}" "${DURATION:=1}" "${ROUNDS:=1}" \
+	: "${OUT:=quick}" "${MICRO:=0}" "${PY:=1}" "${INSTR:=1}" "${DURATION:=1}" "${ROUNDS:=1}" \
 		"${WARMUP:=0}" "${IDLE_CONNS:=1000}" "${SOAK_REQUESTS:=200000}" \
 		"${PY_THREADS:=1}" "${PY_ALLOC_SERVERS:=ringlet}"
 	export DURATION ROUNDS WARMUP IDLE_CONNS SOAK_REQUESTS PY_THREADS \
 		PY_ALLOC_SERVERS
+	INSTR_ENV=(SERVERS=ringlet STREAMS=plaintext SYSCALLS=0 N1=2000 N2=12000)
 	;;
 *)
 	echo "usage: bench/run.sh [full|quick]" >&2
@@ -97,7 +103,7 @@ micro() {
 }
 
 main() {
-	local start end build_s micro_s=0 python_s=0 t status cmd=${BENCH_COMMAND:-bench/run.sh $MODE}
+	local start end build_s micro_s=0 instr_s=0 python_s=0 t status cmd=${BENCH_COMMAND:-bench/run.sh $MODE}
 	start=$(date +%s)
 	mkdir -p "$RAW"
 	rm -f "$RAW/micro.txt" "$RAW/run.tsv" "$RAW/machine.tsv"
@@ -111,6 +117,15 @@ main() {
 		micro_s=$(($(date +%s) - t))
 	fi
 	"$REPO/bench/server.sh"
+	rm -rf "$RAW/instructions"
+	if ((INSTR)); then
+		t=$(date +%s)
+		env "${INSTR_ENV[@]}" RAW="$RAW/instructions" \
+			"$REPO/bench/instructions.sh" ||
+			printf 'bench/instructions.sh failed (status %s)\n' "$?" \
+				>>"$RAW/notes.txt"
+		instr_s=$(($(date +%s) - t))
+	fi
 	rm -rf "$RAW/python"
 	if ((PY)); then
 		t=$(date +%s)
@@ -132,6 +147,7 @@ main() {
 		printf 'wall_seconds\t%s\n' "$((end - start))"
 		printf 'build_seconds\t%s\n' "$build_s"
 		printf 'micro_seconds\t%s\n' "$micro_s"
+		printf 'instructions_seconds\t%s\n' "$instr_s"
 		printf 'python_seconds\t%s\n' "$python_s"
 	} >"$RAW/run.tsv"
 	printf 'load average at the end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" \

@@ -2,7 +2,10 @@
 # bench/server.sh: ringlet's demo server against nginx and h2o on this
 # machine, in the same run, one worker each (ringlet -w 1 and nginx
 # worker_processes 1 are measured in their worker process; h2o's
-# num-threads 1 in its one process). Raw results go to RAW as TSV files;
+# num-threads 1 in its one process), and against bench/ceiling, a
+# calibration responder (one thread, no parser: a measuring stick, not a
+# server), in the throughput phase only, and not in its static scenario
+# (it has no files). Raw results go to RAW as TSV files;
 # bench/report.sh turns them into markdown and charts, bench/run.sh (what
 # `make bench` runs) does both.
 #
@@ -10,7 +13,8 @@
 #   throughput  the wrk SCENARIOS, each with -t1 and -t2 (THREADS): ROUNDS
 #               rounds of DURATION seconds per scenario and server, the
 #               servers interleaved (their order rotates each round), after
-#               checking every server's answers (sizes, statuses):
+#               checking every server's answers (sizes, statuses; the
+#               ceiling's /plaintext only):
 #                 plaintext  GET /plaintext (13 bytes), 64 connections
 #                 pipelined  the same, PIPELINE requests per write
 #                            (bench/pipeline.lua, TechEmpower's)
@@ -40,17 +44,18 @@
 #   PIPELINE=16 IDLE_CONNS=10000 SOAK_REQUESTS=5000000 SOAK_THREADS=2
 #   SOAK_CONNECTIONS=64 SOAK_DEPTH=1 PORT_BASE=29300
 #   PHASES="throughput idle alloc soak" SCENARIOS="plaintext pipelined
-#   c256 static" SERVERS="ringlet nginx h2o"
+#   c256 static" SERVERS="ringlet nginx h2o ceiling"
 #   RAW=bench/results/raw (created; files in it are replaced)
 #   BUILD=build (ringlet is $BUILD/ringlet, the tools go to $BUILD/bench/)
 #   RINGLET_ARGS="" (more options, e.g. --io epoll) CC=cc KEEP_TMP=1 (keep
 #   the temporary directory: configs, logs, every wrk output)
 #   SHARED=../shared (the HttpArena data) NGINX=/usr/sbin/nginx
 #   H2O=/usr/bin/h2o WRK=wrk
-# Ports: PORT_BASE + 10 * phase + server (29300-29302, 29310-29312,
+# Ports: PORT_BASE + 10 * phase + server (29300-29303, 29310-29312,
 # 29320-29322, 29330 by default); each must be free.
 #
-# Builds ringlet (`make server`) and the tools; installs nothing, and says
+# Builds ringlet (`make server`) and the tools (bench/ceiling among them);
+# installs nothing, and says
 # what is missing. Runs as root (nginx's worker then runs as nobody) or
 # not. Every process it starts is stopped on exit or Ctrl-C, by pid.
 set -euo pipefail
@@ -76,7 +81,10 @@ SOAK_DEPTH=${SOAK_DEPTH:-1}
 PORT_BASE=${PORT_BASE:-29300}
 PHASES=${PHASES:-throughput idle alloc soak}
 SCENARIOS=${SCENARIOS:-plaintext pipelined c256 static}
-SERVERS=${SERVERS:-ringlet nginx h2o}
+SERVERS=${SERVERS:-ringlet nginx h2o ceiling}
+# The servers proper: SERVERS but the ceiling, for the idle and alloc phases.
+REAL_SERVERS=" $SERVERS "
+REAL_SERVERS=${REAL_SERVERS// ceiling / }
 RAW=${RAW:-$REPO/bench/results/raw}
 RINGLET_ARGS=${RINGLET_ARGS:-}
 CC=${CC:-cc}
@@ -109,7 +117,8 @@ check_tools() {
 			missing+=("nginx (apt-get install nginx-light, or set NGINX)") ;;
 		h2o) [[ -x $H2O ]] ||
 			missing+=("h2o (apt-get install h2o, or set H2O)") ;;
-		*) die "unknown server '$s' in SERVERS (ringlet, nginx, h2o)" ;;
+		ceiling) ;; # built with the tools
+		*) die "unknown server '$s' in SERVERS (ringlet, nginx, h2o, ceiling)" ;;
 		esac
 	done
 	for s in $PHASES; do
@@ -168,7 +177,8 @@ build() {
 # What each server answers, before anything is timed: a server answering
 # 404 would look fast. /plaintext: bytes and header names (plaintext.tsv);
 # /static/: status and size of each file against the file (static.tsv).
-# A server that fails the static check is left out of that scenario.
+# A server that fails the static check is left out of that scenario, as is
+# the ceiling, which serves no files (not checked).
 declare -A STATIC_OK=()
 check_answers() {
 	local s url bytes names f code size got want ok n
@@ -183,6 +193,8 @@ check_answers() {
 			grep . | cut -d: -f1 | paste -sd, - | sed 's/,/, /g')
 		printf '%s\t%s\t%s\n' "$s" "$((${bytes% *} + ${bytes#* }))" "$names" \
 			>>"$RAW/plaintext.tsv"
+		STATIC_OK[$s]=0
+		[[ $s == ceiling ]] && continue
 		ok=0 n=0 got=0 want=0
 		declare -A codes=()
 		for f in "${STATIC_FILES[@]}"; do
@@ -200,9 +212,9 @@ check_answers() {
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$ok" "$n" "$want" "$got" \
 			"${st% }" >>"$RAW/static.tsv"
 		unset codes
-		STATIC_OK[$s]=1
-		if ((ok != n)); then
-			STATIC_OK[$s]=0
+		if ((ok == n)); then
+			STATIC_OK[$s]=1
+		else
 			note "$s: only $ok of $n static files came back whole with 200 (${st% }); left out of the static scenario"
 		fi
 	done
@@ -250,7 +262,7 @@ phase_throughput() {
 phase_idle() {
 	local s out status run port
 	: >"$RAW/idle.tsv"
-	for s in $SERVERS; do
+	for s in $REAL_SERVERS; do
 		port=$(port_of 1 "$s")
 		for run in cold warm; do
 			start_server "$s" "$port"
@@ -282,7 +294,7 @@ phase_alloc() {
 	local s t port counts before after
 	printf 'server\tthreads\trequests\trps\tmalloc\tcalloc\trealloc\tfree\taligned\tmmap\tmunmap\tbytes\n' \
 		>"$RAW/alloc.tsv"
-	for s in $SERVERS; do
+	for s in $REAL_SERVERS; do
 		port=$(port_of 2 "$s")
 		counts=$TMP/alloc-$s.counts
 		rm -f "$counts"
