@@ -118,6 +118,7 @@ case $BUILD in
 *) B=$REPO/$BUILD ;;
 esac
 STATIC=$SHARED/data/static
+DATA=$SHARED/data/dataset.json
 RINGLET=$B/ringlet
 CLIENT=$B/bench/fixed_client
 SHIM=$B/bench/vg_openat2.so
@@ -200,56 +201,22 @@ server_index() {
 }
 
 # start_measured NAME PORT MODE (callgrind or native): one fresh instance,
-# answering, with MAIN_PID, WORK_PID, KIDS and DIR set as bench/lib.sh's
-# start_server does (so its stop_server and cleanup stop it).
+# answering, as bench/lib.sh's start_server starts it (so its stop_server
+# and cleanup stop it), under callgrind in that mode: a start then takes
+# seconds, so the probe waits longer for its answer rather than give up
+# and leave a request half served.
 start_measured() {
-	local name=$1 port=$2 mode=$3 dir=$TMP/$1-$2 pid i
-	local -a env=() cmd
-	port_in_use "$port" && die "port $port is in use (set PORT_BASE)"
-	# nginx's worker (nobody, under root) writes its callgrind file here.
-	rm -rf "$dir" && mkdir -m 1777 "$dir"
-	DIR[$name]=$dir
-	case $name in
-	ringlet)
-		# shellcheck disable=SC2206 # RINGLET_ARGS is a list of options
-		cmd=("$RINGLET" -w 1 --host 127.0.0.1 -p "$port" $RINGLET_ARGS)
-		[[ $mode == callgrind ]] && env=(LD_PRELOAD="$SHIM")
-		;;
-	nginx)
-		write_config nginx "$port" "$dir"
-		cmd=("$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log")
-		;;
-	h2o)
-		write_config h2o "$port" "$dir"
-		cmd=("$H2O" -c "$dir/h2o.conf")
-		;;
-	ceiling) cmd=("$CEILING" "$port") ;;
-	esac
-	if [[ $mode == callgrind ]]; then
-		cmd=("$VALGRIND" --tool=callgrind --trace-children=yes
+	local -a START_PREFIX=() START_ENV=()
+	if [[ $3 == callgrind ]]; then
+		START_PREFIX=("$VALGRIND" --tool=callgrind --trace-children=yes
 			--collect-atstart=yes --dump-instr=no --separate-threads=no
-			"--callgrind-out-file=$dir/callgrind.%p" "${cmd[@]}")
+			"--callgrind-out-file=$TMP/$1-$2/callgrind.%p")
+		[[ $1 == ringlet ]] && START_ENV=(LD_PRELOAD="$SHIM")
 	fi
-	RAW=$TMP record_cmd "$port" "${cmd[@]}"
-	env "${env[@]}" "${cmd[@]}" >"$dir/log" 2>&1 &
-	pid=$!
-	MAIN_PID[$name]=$pid
-	# Under valgrind a start takes seconds; a probe waits for its answer
-	# rather than give up and leave a request half served.
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2>/dev/null ||
-			die "$name exited at start: $(tail -n 5 "$dir"/*log*)"
-		curl -sf -o /dev/null --max-time 20 \
-			"http://127.0.0.1:$port/plaintext" && break
-		sleep 0.1
-	done
-	((i < 300)) || die "$name does not answer on port $port"
-	WORK_PID[$name]=$pid
-	if [[ $name == nginx || $name == ringlet ]]; then
-		WORK_PID[$name]=$(pgrep -P "$pid" | head -n 1 || true)
-		[[ -n ${WORK_PID[$name]} ]] || die "$name has no worker process"
-	fi
-	KIDS[$name]=$(pgrep -P "$pid" | paste -sd " " - || true)
+	# nginx's worker (nobody, under root) writes its callgrind file in
+	# the instance's directory.
+	START_DIR_MODE=1777 START_WAIT=300 START_PROBE=20 RAW=$TMP \
+		start_server "$1" "$2"
 }
 
 # Stops an instance and waits for the measured process to be gone, so

@@ -139,15 +139,21 @@ write_config() {
 # start_server NAME PORT [COUNTS_FILE]: starts one instance, waits until it
 # answers, sets MAIN_PID[NAME] and WORK_PID[NAME] (nginx's and ringlet's
 # worker, h2o's one process: its threads add up in it; the ceiling's one
-# process). With COUNTS_FILE
-# it runs under the allocation-counting shim.
+# process). With COUNTS_FILE it runs under the allocation-counting shim.
+# A caller that starts it otherwise (bench/instructions.sh: under
+# valgrind) sets START_PREFIX (a command the server's goes after),
+# START_ENV (VAR=value ...), START_DIR_MODE (of the instance's directory,
+# 755), START_WAIT (probes, 0.1 s apart, 100) and START_PROBE (the seconds
+# one may take, 1).
 start_server() {
 	local name=$1 port=$2 counts=${3:-} dir=$TMP/$1-$2 pid i
-	local -a env=() cmd
+	local -a env=("${START_ENV[@]}") cmd
+	local tries=${START_WAIT:-100}
 	[[ -n $counts ]] &&
-		env=(LD_PRELOAD="$B/bench/alloc_count.so" ALLOC_COUNT_FILE="$counts")
+		env+=(LD_PRELOAD="$B/bench/alloc_count.so" ALLOC_COUNT_FILE="$counts")
 	port_in_use "$port" && die "port $port is in use (set PORT_BASE)"
-	rm -rf "$dir" && mkdir -m 755 "$dir" # traversed by nginx's worker (nobody)
+	# Traversed by nginx's worker (nobody).
+	rm -rf "$dir" && mkdir -m "${START_DIR_MODE:-755}" "$dir"
 	DIR[$name]=$dir
 	case $name in
 	ringlet)
@@ -166,21 +172,22 @@ start_server() {
 		;;
 	ceiling) cmd=("$B/bench/ceiling" "$port") ;;
 	esac
+	cmd=("${START_PREFIX[@]}" "${cmd[@]}")
 	[[ -z $counts ]] && record_cmd "$port" "${cmd[@]}"
 	env "${env[@]}" "${cmd[@]}" >"$dir/log" 2>&1 &
 	pid=$!
 	MAIN_PID[$name]=$pid
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < tries; i++)); do
 		kill -0 "$pid" 2>/dev/null ||
 			die "$name exited at start: $(tail -n 5 "$dir"/*log*)"
-		curl -sf -o /dev/null --max-time 1 \
+		curl -sf -o /dev/null --max-time "${START_PROBE:-1}" \
 			"http://127.0.0.1:$port/plaintext" && break
 		sleep 0.1
 	done
-	((i < 100)) || die "$name does not answer on port $port"
+	((i < tries)) || die "$name does not answer on port $port"
 	WORK_PID[$name]=$pid
 	if [[ $name == nginx || $name == ringlet ]]; then
-		WORK_PID[$name]=$(pgrep -P "$pid" | head -n 1)
+		WORK_PID[$name]=$(pgrep -P "$pid" | head -n 1 || true)
 		[[ -n ${WORK_PID[$name]} ]] || die "$name has no worker process"
 	fi
 	KIDS[$name]=$(pgrep -P "$pid" | paste -sd " " - || true)

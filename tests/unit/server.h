@@ -1,14 +1,19 @@
 /* server.h: the unit tests' servers. board_server: one on a slot of a
  * statistics board, never run (its figures are what is tested). The
- * thread_server functions: one run on a thread of the test, started once
- * it listens and waited for until its loop is ready or its run failed,
- * then stopped, joined and destroyed. */
+ * thread_server functions: one run on a thread of the test, configured
+ * for loopback, started once it listens and waited for until its loop is
+ * ready or its run failed, connected to, then stopped, joined and
+ * destroyed. */
 #ifndef RG_TESTS_UNIT_SERVER_H
 #define RG_TESTS_UNIT_SERVER_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "ringlet.h"
 
@@ -60,6 +65,31 @@ static inline void thread_server_ready(void *arg)
 {
 	(void)arg;
 	thread_server_set(1);
+}
+
+/* A configuration for such a server: 127.0.0.1, any port, `io`. */
+static inline void thread_server_config(struct rg_server_config *c,
+					enum rg_io_backend io)
+{
+	rg_server_config_init(c);
+	c->host = "127.0.0.1";
+	c->port = 0;
+	c->io_backend = io;
+	c->ready = thread_server_ready;
+}
+
+/* A connection to 127.0.0.1:port whose reads give up after 10 s (the test
+ * fails if it cannot connect). */
+static inline int thread_server_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct timeval tv = {10, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
 }
 
 static inline void *thread_server_main(void *arg)

@@ -12,11 +12,9 @@
 #include "ringlet.h"
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static struct rg_server *server;
@@ -65,11 +63,7 @@ static int setup(void **state)
 {
 	(void)state;
 	struct rg_server_config cfg;
-	rg_server_config_init(&cfg);
-	cfg.host = "127.0.0.1";
-	cfg.port = 0;
-	cfg.io_backend = RG_IO_EPOLL;
-	cfg.ready = thread_server_ready;
+	thread_server_config(&cfg, RG_IO_EPOLL);
 	server = rg_server_create(&cfg);
 	assert_non_null(server);
 	assert_int_equal(rg_route(server, "GET", "/bad", h_bad, NULL), 0);
@@ -83,15 +77,6 @@ static int teardown(void **state)
 	(void)state;
 	thread_server_stop(server);
 	return 0;
-}
-
-static int tcp_connect(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
 }
 
 /* More bytes into buf[*got, cap - 1), NUL-terminated; fails the test
@@ -131,7 +116,7 @@ static void exchange(int fd, const char *req, char *line, size_t cap,
 static void refused(void **state)
 {
 	(void)state;
-	int fd = tcp_connect(rg_server_port(server));
+	int fd = thread_server_connect(rg_server_port(server));
 	char line[512], body[512];
 	exchange(fd, "GET /bad HTTP/1.1\r\nHost: t\r\n\r\n", line,
 		 sizeof(line), body, sizeof(body));
@@ -143,7 +128,7 @@ static void refused(void **state)
 static void on_the_wire(void **state)
 {
 	(void)state;
-	int fd = tcp_connect(rg_server_port(server));
+	int fd = thread_server_connect(rg_server_port(server));
 	char line[512], body[512];
 	exchange(fd, "GET /own HTTP/1.1\r\nHost: t\r\n\r\n", line,
 		 sizeof(line), body, sizeof(body));

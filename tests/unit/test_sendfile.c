@@ -129,12 +129,8 @@ static void on_log(void *arg, int level, const char *msg)
 static int start(enum rg_io_backend io)
 {
 	struct rg_server_config cfg;
-	rg_server_config_init(&cfg);
-	cfg.host = "127.0.0.1";
-	cfg.port = 0;
-	cfg.io_backend = io;
+	thread_server_config(&cfg, io);
 	cfg.write_timeout_ms = 5000;
-	cfg.ready = thread_server_ready;
 	cfg.log = on_log;
 	server = rg_server_create(&cfg);
 	if (!server)
@@ -195,14 +191,7 @@ static int teardown(void **state)
 
 static int client(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	struct timeval tv = {10, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
+	return thread_server_connect(port);
 }
 
 /* Everything until the server closes (or 10 s pass). */
