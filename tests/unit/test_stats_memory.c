@@ -238,13 +238,9 @@ static int setup_server(void **state)
 	if (!board)
 		return -1;
 	struct rg_server_config cfg;
-	rg_server_config_init(&cfg);
-	cfg.host = "127.0.0.1";
-	cfg.port = 0;
-	cfg.io_backend = RG_IO_EPOLL;
+	thread_server_config(&cfg, RG_IO_EPOLL);
 	cfg.max_connections = 64;
 	cfg.stats_board = board;
-	cfg.ready = thread_server_ready;
 	server = rg_server_create(&cfg);
 	if (!server)
 		return -1;
@@ -276,13 +272,7 @@ static int teardown_server(void **state)
  * (de-chunked, malloc'd) in *body. */
 static int get(const char *path, char **body)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	struct timeval tv = {10, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int fd = thread_server_connect(port);
 	char req[256];
 	int rn = snprintf(req, sizeof(req),
 			  "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
