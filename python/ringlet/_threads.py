@@ -9,19 +9,24 @@ returns. The loop gives the GIL up while it waits, so the threads run
 then. Outside a request the call simply runs where it is.
 """
 
+import _queue
+import _thread
 import os
-import queue
-import threading
 
 from . import _ringlet
+
+# The C modules under queue and threading: those two (and what they
+# import) would cost every worker about 0.3 MB before its first call;
+# threading is imported when the pool starts.
 
 __all__ = ["run_in_thread", "configure"]
 
 _size = 10
-_jobs = queue.SimpleQueue()
+_jobs = _queue.SimpleQueue()
 _threads = []
 _spare_fds = []  # eventfds whose count is back to 0, reused LIFO
-_lock = threading.Lock()  # held for a few statements, never across a wait
+_lock = _thread.allocate_lock()  # held for a few statements, never across
+#                                 a wait
 
 
 class _Job:
@@ -59,6 +64,7 @@ def _work():
 
 
 def _start():
+    import threading
     with _lock:
         while len(_threads) < _size:
             t = threading.Thread(target=_work, daemon=True,
@@ -72,8 +78,8 @@ def _forget_after_fork():
     global _jobs, _lock
     _threads.clear()
     _spare_fds.clear()
-    _jobs = queue.SimpleQueue()
-    _lock = threading.Lock()
+    _jobs = _queue.SimpleQueue()
+    _lock = _thread.allocate_lock()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

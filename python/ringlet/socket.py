@@ -146,3 +146,10 @@ def create_connection(address, timeout=_std._GLOBAL_DEFAULT_TIMEOUT,
     if last is not None:
         raise last
     raise OSError("getaddrinfo returned nothing for %r" % (host,))
+
+
+# Imported first by the application: ringlet.patch() waited for this
+# module to be whole to patch the standard one (ringlet._patch).
+if globals().pop("_rg_patch_when_loaded", False):
+    from ._patch import _socket_patch
+    _socket_patch(_std, __import__("sys").modules[__name__])

@@ -91,8 +91,10 @@ class CommandLine(unittest.TestCase):
         self.assertRegex(r.stdout, r"^ringlet \d+\.\d+")
 
     def test_worker_imports_little(self):
-        """What the command line and the settings cost a worker: neither
-        argparse nor dataclasses (and what they import) is loaded."""
+        """What the command line, the settings and ringlet.patch() cost a
+        worker whose application opens no socket: neither argparse nor
+        dataclasses (and what they import), nor socket, threading or
+        queue (patched or started when first used) is loaded."""
         r = run_cli("-t", "opsapp:app", "-c", "/dev/null")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = subprocess.run(
@@ -100,7 +102,8 @@ class CommandLine(unittest.TestCase):
              "['ringlet', '-t', 'opsapp:app']\ntry:\n runpy.run_module("
              "'ringlet', run_name='__main__')\nexcept SystemExit:\n pass\n"
              "print(sorted(m for m in ('argparse', 'dataclasses', "
-             "'inspect', 'shutil') if m in sys.modules))"],
+             "'inspect', 'shutil', 'socket', 'threading', 'queue') "
+             "if m in sys.modules))"],
             cwd=rgtest.APPS, env=ENV, capture_output=True, text=True,
             timeout=60)
         self.assertEqual(r.stdout.strip(), "[]", r.stderr)
