@@ -25,8 +25,8 @@ _size = 10
 _jobs = _queue.SimpleQueue()
 _threads = []
 _spare_fds = []  # eventfds whose count is back to 0, reused LIFO
-_lock = _thread.allocate_lock()  # held for a few statements, never across
-#                                 a wait
+# Held for a few statements, never across a wait.
+_lock = _thread.allocate_lock()
 
 
 class _Job:

@@ -343,13 +343,15 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 		return resp_failed(req, res);
 	struct rg__wbuf b = rg__conn_wbuf(c);
 	res = rg__response_simple(&b, &h, body, n);
-	size_t head = res == -ENOSPC ? rg__response_head_size(&h) : 0;
-	if (res == -ENOSPC && head != SIZE_MAX && head + n <= RG__OUT_SIZE) {
-		int err = rg__conn_reserve(c, head + n);
-		if (err < 0)
-			return resp_failed(req, err);
-		b = rg__conn_wbuf(c);
-		res = rg__response_simple(&b, &h, body, n);
+	if (res == -ENOSPC) {
+		size_t head = rg__response_head_size(&h);
+		if (head != SIZE_MAX && head + n <= RG__OUT_SIZE) {
+			int err = rg__conn_reserve(c, head + n);
+			if (err < 0)
+				return resp_failed(req, err);
+			b = rg__conn_wbuf(c);
+			res = rg__response_simple(&b, &h, body, n);
+		}
 	}
 	if (res != -ENOSPC) {
 		if (res < 0)

@@ -206,22 +206,21 @@ plan_response(struct plan *pl, const struct rg__response_head *h,
 		return -EINVAL;
 	unsigned i = status_index[status - 100];
 	pl->reason = h->reason;
-	if (h->reason.len) {
-		char *p = PUT_LIT(pl->line_buf, "HTTP/1.1 ") + 3;
-		rg__u64_dec(p, (uint64_t)status);
-		*p = ' ';
-		pl->line = pl->line_buf;
-		pl->line_len = 13;
-	} else if (i) {
+	if (i && !h->reason.len) {
 		pl->line = statuses[i - 1].line;
 		pl->line_len = statuses[i - 1].len;
 	} else {
-		const struct class_reason *r = &class_reasons[status / 100 - 1];
+		/* "HTTP/1.1 NNN ", then the caller's phrase (written after the
+		 * line) or the class's. */
 		char *p = PUT_LIT(pl->line_buf, "HTTP/1.1 ");
 		p = rg__u64_dec(p + 3, (uint64_t)status) + 3;
 		*p++ = ' ';
-		memcpy(p, r->text, sizeof(r->text));
-		p = PUT_LIT(p + r->len, "\r\n");
+		if (!h->reason.len) {
+			const struct class_reason *r =
+			    &class_reasons[status / 100 - 1];
+			memcpy(p, r->text, sizeof(r->text));
+			p = PUT_LIT(p + r->len, "\r\n");
+		}
 		pl->line = pl->line_buf;
 		pl->line_len = (size_t)(p - pl->line_buf);
 	}
