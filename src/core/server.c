@@ -564,12 +564,19 @@ int rg_server_run(struct rg_server *s)
 				rg__alog_reopen(w->alog);
 		}
 		/* Many timers due at once (handlers waking from rg_sleep
-		 * together) are run a batch at a time, each batch's responses
-		 * sent before the next runs: the first are not held back
-		 * until the last is done. */
-		while (rg__timers_run(&w->timers, TIMER_BATCH)) {
+		 * together) are run a batch at a time. Between batches, the
+		 * batch's responses are sent and what came meanwhile (the
+		 * next requests of the connections just answered) is taken
+		 * in: otherwise those would start only after the last timer,
+		 * all in step again, and the handlers would keep waking in
+		 * one burst (10 ms sleeps at 256 connections: 17k req/s on
+		 * io_uring; 22k taking them in). Only the timers due now run here: those
+		 * that fall due meanwhile wait for the next turn, so the stop
+		 * and reopen checks above are never starved. */
+		uint64_t due = w->timers.now;
+		while (rg__timers_run(&w->timers, due, TIMER_BATCH)) {
 			rg__conn_flush_all(w);
-			rg__io_submit(w->io);
+			rg__io_wait(w->io, 0);
 		}
 		rg__conn_flush_all(w);
 		/* After the flush: it releases the connections closed above. */

@@ -92,9 +92,9 @@ void rg__timer_del(struct rg__timers *ts, struct rg__timer *t)
 	ts->root = meld(ts->root, sub);
 }
 
-bool rg__timers_run(struct rg__timers *ts, unsigned max)
+bool rg__timers_run(struct rg__timers *ts, uint64_t until, unsigned max)
 {
-	for (; ts->root && ts->root->at <= ts->now; max--) {
+	for (; ts->root && ts->root->at <= until; max--) {
 		if (!max)
 			return true;
 		struct rg__timer *t = ts->root;

@@ -44,10 +44,10 @@ static inline bool rg__timer_armed(const struct rg__timer *t)
 	return t->at != 0;
 }
 
-/* Fires, earliest first, the timers due at ts->now, at most `max` of
- * them; true if some due ones are left. A fire function may add and
- * delete timers, itself included. */
-bool rg__timers_run(struct rg__timers *ts, unsigned max);
+/* Fires, earliest first, the timers due at `until` (ts->now, or an earlier
+ * reading of it), at most `max` of them; true if some due ones are left. A
+ * fire function may add and delete timers, itself included. */
+bool rg__timers_run(struct rg__timers *ts, uint64_t until, unsigned max);
 
 /* Milliseconds from ts->now to the earliest deadline, or -1 if none. */
 int rg__timers_next(const struct rg__timers *ts);

@@ -46,7 +46,7 @@ static void empty_heap(void **state)
 	(void)state;
 	reset();
 	assert_int_equal(rg__timers_next(&heap), -1);
-	rg__timers_run(&heap, UINT_MAX);
+	rg__timers_run(&heap, heap.now, UINT_MAX);
 	assert_int_equal(nfired, 0);
 	rg__timer_del(&heap, &timers[0]); /* not armed: harmless */
 	assert_int_equal(rg__timers_next(&heap), -1);
@@ -61,15 +61,34 @@ static void run_in_batches(void **state)
 	for (int i = 0; i < 5; i++)
 		rg__timer_add(&heap, &timers[i], 1000 - (uint64_t)i);
 	rg__timer_add(&heap, &timers[5], 2000); /* not due */
-	assert_true(rg__timers_run(&heap, 2));
+	assert_true(rg__timers_run(&heap, heap.now, 2));
 	assert_int_equal(nfired, 2);
 	assert_int_equal(fired[0], 4);
 	assert_int_equal(fired[1], 3);
-	assert_false(rg__timers_run(&heap, 3)); /* exactly the rest */
+	assert_false(rg__timers_run(&heap, heap.now, 3)); /* exactly the rest */
 	assert_int_equal(nfired, 5);
-	assert_false(rg__timers_run(&heap, 3));
+	assert_false(rg__timers_run(&heap, heap.now, 3));
 	assert_int_equal(nfired, 5);
 	assert_int_equal(rg__timers_next(&heap), 1000);
+}
+
+/* A run fires only what was due at the `until` it is given: a timer that
+ * fell due since (the clock moved while the loop took in io between
+ * batches) waits for the next run. */
+static void run_until(void **state)
+{
+	(void)state;
+	reset();
+	rg__timer_add(&heap, &timers[0], 1000);
+	rg__timer_add(&heap, &timers[1], 1400);
+	uint64_t due = heap.now;
+	heap.now = 1500;
+	assert_false(rg__timers_run(&heap, due, UINT_MAX));
+	assert_int_equal(nfired, 1);
+	assert_int_equal(fired[0], 0);
+	assert_int_equal(rg__timers_next(&heap), 0); /* the other is due */
+	assert_false(rg__timers_run(&heap, heap.now, UINT_MAX));
+	assert_int_equal(nfired, 2);
 }
 
 static void next_is_the_earliest(void **state)
@@ -118,7 +137,7 @@ static void random_against_model(void **state)
 			default: {
 				heap.now += (uint64_t)(rand() % 40);
 				int before = nfired;
-				rg__timers_run(&heap, UINT_MAX);
+				rg__timers_run(&heap, heap.now, UINT_MAX);
 				uint64_t last = 0;
 				for (int k = before; k < nfired; k++) {
 					int j = fired[k];
@@ -170,7 +189,7 @@ static void fire_may_rearm_and_delete(void **state)
 	rg__timer_add(&heap, &timers[1], 1011);
 	rg__timer_add(&heap, &timers[2], 1012);
 	heap.now = 1100;
-	rg__timers_run(&heap, UINT_MAX);
+	rg__timers_run(&heap, heap.now, UINT_MAX);
 	/* 0 at 1010, 1 at 1011, 0 again at 1020 (due, so in the same run),
 	 * then at 1030; 2 deleted by the first firing. */
 	assert_int_equal(nfired, 4);
@@ -191,7 +210,7 @@ static void equal_and_zero_deadlines(void **state)
 	for (int i = 0; i < 100; i++)
 		rg__timer_add(&heap, &timers[i], i % 2 ? 1000 : 0);
 	assert_int_equal(rg__timers_next(&heap), 0);
-	rg__timers_run(&heap, UINT_MAX);
+	rg__timers_run(&heap, heap.now, UINT_MAX);
 	assert_int_equal(nfired, 100);
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(fired_at[i], 1000);
@@ -212,6 +231,7 @@ int main(void)
 	    cmocka_unit_test(empty_heap),
 	    cmocka_unit_test(next_is_the_earliest),
 	    cmocka_unit_test(run_in_batches),
+	    cmocka_unit_test(run_until),
 	    cmocka_unit_test(random_against_model),
 	    cmocka_unit_test(fire_may_rearm_and_delete),
 	    cmocka_unit_test(equal_and_zero_deadlines),
