@@ -1,6 +1,7 @@
 # bench/lib.sh: what bench/server.sh needs to start, measure and stop the
 # three servers and the calibration responder (bench/ceiling), sourced by
-# it (not run). Every process started here is
+# it (not run); bench/python.sh sources it too, for its process handling
+# and wrk runner (wrk_exec, wrk_results). Every process started here is
 # recorded by pid and stopped by pid, on the way out too (cleanup, run from
 # server.sh's EXIT trap).
 #
@@ -271,17 +272,57 @@ parse_wrk() {
 	WRK_BYTES=$(to_bytes "$read")
 }
 
-# run_wrk SCENARIO THREADS PORT SECONDS OUT [PID]: runs wrk, keeps its
-# output in OUT and parses it (parse_wrk). With PID, also sets WRK_CPU_US,
-# that process's CPU time per request completed.
-run_wrk() {
-	local scen=$1 t=$2 port=$3 secs=$4 out=$5 pid=${6:-} c0=0 c1=0
-	wrk_args "$scen" "$t" "$port" "$secs"
-	record_cmd "$port" "${WRK_ARGS[@]}"
+# wrk_exec PORT OUT [PID]: runs the command in WRK_ARGS (recorded with
+# record_cmd, PORT as $PORT), its output in OUT; dies if wrk fails. Sets
+# WRK_LOAD, the load generator's own CPU use over the run in percent:
+# wrk's user + system time (all its threads), from bash's `times` in a
+# subshell whose one child is wrk, divided by the run's wall time; 100 is
+# one core busy for the whole run, and -tN can reach 100 * N. With PID, sets WRK_TICKS to
+# that process's CPU time over the run in clock ticks (empty if it is gone
+# by the end); without, 0.
+wrk_exec() {
+	local out=$2 pid=${3:-} c0=0 c1=0 timed t0 t1 user sys
+	record_cmd "$1" "${WRK_ARGS[@]}"
 	[[ -n $pid ]] && c0=$(cpu_ticks "$pid")
-	"${WRK_ARGS[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
-	[[ -n $pid ]] && c1=$(cpu_ticks "$pid")
-	parse_wrk "$out"
-	WRK_CPU_US=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$WRK_N" \
+	# The subshell prints the run's start and end, then `times`: its own
+	# times, then its children's (wrk's alone: nothing else runs in it).
+	timed=$(
+		t0=$EPOCHREALTIME
+		"${WRK_ARGS[@]}" >"$out" 2>&1 || exit
+		t1=$EPOCHREALTIME
+		echo "$t0 $t1"
+		times
+	) || die "wrk failed: $(cat "$out")"
+	if [[ -n $pid ]]; then c1=$(cpu_ticks "$pid" 2>/dev/null) || c1=; fi
+	WRK_TICKS=
+	[[ -n $c1 ]] && WRK_TICKS=$((c1 - c0))
+	{
+		read -r t0 t1
+		read -r _
+		read -r user sys
+	} <<<"$timed"
+	# `times` writes 1m2.345s for 62.345 seconds.
+	WRK_LOAD=$(awk -v t0="$t0" -v t1="$t1" -v u="$user" -v s="$sys" '
+	function secs(x,    m) { m = x; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", x); return m * 60 + x }
+	BEGIN { d = t1 - t0; printf "%.1f", (d > 0 ? (secs(u) + secs(s)) * 100 / d : 0) }')
+}
+
+# wrk_results OUT: after wrk_exec, parses wrk's output (parse_wrk) and
+# sets WRK_CPU_US, the measured process's CPU time per request completed
+# (0 without one, or if it is gone).
+wrk_results() {
+	parse_wrk "$1"
+	WRK_CPU_US=$(awk -v d="${WRK_TICKS:-0}" -v hz="$CLK_TCK" -v n="$WRK_N" \
 		'BEGIN { printf "%.3f", (n > 0 ? d * 1e6 / hz / n : 0) }')
+}
+
+# run_wrk SCENARIO THREADS PORT SECONDS OUT [PID]: runs wrk (wrk_args,
+# wrk_exec), keeps its output in OUT and parses it (wrk_results): sets
+# WRK_LOAD, and with PID WRK_CPU_US; dies if PID is gone by the end.
+run_wrk() {
+	local scen=$1 t=$2 port=$3 secs=$4 out=$5 pid=${6:-}
+	wrk_args "$scen" "$t" "$port" "$secs"
+	wrk_exec "$port" "$out" "$pid"
+	[[ -z $pid || -n $WRK_TICKS ]] || die "process $pid is gone"
+	wrk_results "$out"
 }

@@ -45,7 +45,9 @@
 #                            write (bench/pipeline.lua)
 #               For each run: req/s, p50 and p99 latency, the worker's CPU
 #               time per request, its VmRSS read after the run, wrk's
-#               socket errors and non-2xx answers. A worker that dies is
+#               socket errors and non-2xx answers, and wrk's own CPU use
+#               (user + system over the run's wall time, %: 100 is one
+#               core busy throughout). A worker that dies is
 #               noted (with its log) and its replacement measured.
 #   alloc       each of PY_ALLOC_SERVERS under LD_PRELOAD=alloc_count.so:
 #               after a WARMUP-second run, the worker's allocator and mmap
@@ -562,23 +564,20 @@ path_of() {
 }
 
 # py_run_wrk SCENARIO THREADS SERVER PORT SECONDS OUT: runs wrk against
-# SERVER's worker, parses its output (parse_wrk) and sets WRK_CPU_US (the
-# worker's CPU time per request), WRK_ERRORS (socket errors), WRK_NON2XX
-# and WRK_RSS (the worker's VmRSS after the run; "-" if it died in it).
+# SERVER's worker (bench/lib.sh's wrk_exec), parses its output
+# (wrk_results) and sets WRK_LOAD (wrk's own CPU, %), WRK_CPU_US (the
+# worker's CPU time per request; 0 if it died in the run), WRK_ERRORS
+# (socket errors), WRK_NON2XX and WRK_RSS (the worker's VmRSS after the
+# run; "-" if it died in it).
 py_run_wrk() {
-	local scen=$1 t=$2 name=$3 port=$4 secs=$5 out=$6 pid c0 c1
+	local scen=$1 t=$2 name=$3 port=$4 secs=$5 out=$6 pid
 	check_worker "$name" "the time before $scen -t$t" || return 1
 	pid=${WORK_PID[$name]}
 	py_wrk_args "$scen" "$t" "$port" "$secs"
-	record_cmd "$port" "${WRK_ARGS[@]}"
-	c0=$(cpu_ticks "$pid")
-	"${WRK_ARGS[@]}" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
-	c1=$(cpu_ticks "$pid" 2>/dev/null) || c1=$c0
+	wrk_exec "$port" "$out" "$pid"
 	WRK_RSS=$(rss_kb "$pid" 2>/dev/null) || WRK_RSS=-
 	check_worker "$name" "$scen -t$t" || true
-	parse_wrk "$out"
-	WRK_CPU_US=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$WRK_N" \
-		'BEGIN { printf "%.3f", (n > 0 ? d * 1e6 / hz / n : 0) }')
+	wrk_results "$out"
 	WRK_ERRORS=$(awk '/Socket errors:/ { gsub(",", ""); n = $4 + $6 + $8 + $10 } END { print n + 0 }' "$out")
 	WRK_NON2XX=$(awk '/Non-2xx/ { n = $NF } END { print n + 0 }' "$out")
 }
@@ -596,7 +595,7 @@ phase_throughput() {
 		py_run_wrk plaintext 1 "$s" "$(py_port 0 "$s")" "$WARMUP" \
 			"$TMP/warmup-$s.txt" || true
 	done
-	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\trss_kb\terrors\tnon2xx\n' \
+	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\trss_kb\terrors\tnon2xx\twrk_cpu_pct\n' \
 		>"$RAW/runs.tsv"
 	read -ra order <<<"$PY_SERVERS"
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -609,12 +608,12 @@ phase_throughput() {
 					port=$(py_port 0 "$name")
 					py_run_wrk "$scen" "$t" "$name" "$port" "$DURATION" \
 						"$TMP/wrk-r$r-$scen-t$t-$name.txt" || continue
-					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 						"$scen" "$t" "$r" "$name" "$WRK_RPS" "$WRK_N" \
 						"$WRK_P50" "$WRK_P99" "$WRK_CPU_US" "$WRK_BYTES" \
 						"$WRK_RSS" "$WRK_ERRORS" \
-						"$WRK_NON2XX" >>"$RAW/runs.tsv"
-					log "python: round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_ERRORS socket errors, $WRK_NON2XX non-2xx"
+						"$WRK_NON2XX" "$WRK_LOAD" >>"$RAW/runs.tsv"
+					log "python: round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_ERRORS socket errors, $WRK_NON2XX non-2xx, wrk CPU $WRK_LOAD%"
 				done
 			done
 		done

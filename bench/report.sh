@@ -51,6 +51,12 @@ has() { [[ " $SERVERS " == *" $1 "* ]]; }
 # throughput alone.
 REAL_SERVERS=" $SERVERS "
 REAL_SERVERS=${REAL_SERVERS// ceiling / }
+# The machine's logical CPUs, as bench/run.sh recorded them (this
+# machine's when it did not).
+CORES=
+[[ -f $RAW/machine.tsv ]] &&
+	CORES=$(sed -n 's/^CPU\t.*, \([0-9]\+\) logical CPUs.*/\1/p' "$RAW/machine.tsv")
+CORES=${CORES:-$(nproc)}
 warmup_text() {
 	if (($(param warmup))); then echo "after a $(param warmup) s wrk warm-up"; else echo "without warm-up"; fi
 }
@@ -66,9 +72,10 @@ function commas(x,    s, r, sign) {
 function ratio(a, b) { return (b > 0 && a != "" && b != "") ? sprintf("%.2f", a / b) : "-" }
 '
 
-# medians.tsv: scenario threads server rps p50 p99 cpu bytes/req rounds,
-# each the median over the rounds (an even count takes the mean of the two
-# middle values).
+# medians.tsv: scenario threads server rps p50 p99 cpu bytes/req rounds
+# wrk_cpu_pct, each the median over the rounds (an even count takes the
+# mean of the two middle values); wrk_cpu_pct over the rounds that have
+# it, empty in raw files from before it was recorded.
 medians() {
 	awk -F'\t' 'NR > 1 {
 		k = $1 SUBSEP $2 SUBSEP $4
@@ -76,9 +83,9 @@ medians() {
 		i = ++n[k]
 		v[k, "rps", i] = $5; v[k, "p50", i] = $7; v[k, "p99", i] = $8
 		v[k, "cpu", i] = $9; v[k, "bpr", i] = ($6 > 0 ? $10 / $6 : 0)
+		if ($11 != "") v[k, "wrk", ++nw[k]] = $11
 	}
-	function med(k, m,    a, i, j, t, c) {
-		c = n[k]
+	function med(k, m, c,    a, i, j, t) {
 		for (i = 1; i <= c; i++) a[i] = v[k, m, i] + 0
 		for (i = 2; i <= c; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -86,15 +93,17 @@ medians() {
 	}
 	END {
 		for (o = 1; o <= nk; o++) {
-			k = order[o]; split(k, p, SUBSEP)
-			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
-				med(k, "rps"), med(k, "p50"), med(k, "p99"), med(k, "cpu"),
-				med(k, "bpr"), n[k]
+			k = order[o]; split(k, p, SUBSEP); c = n[k]
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
+				med(k, "rps", c), med(k, "p50", c), med(k, "p99", c),
+				med(k, "cpu", c), med(k, "bpr", c), c,
+				(nw[k] ? med(k, "wrk", nw[k]) : "")
 		}
 	}' "$RAW/runs.tsv" >"$WORK/medians.tsv"
 }
 
-# m SCENARIO THREADS SERVER FIELD: one median (FIELD 4 rps .. 8 bytes/req).
+# m SCENARIO THREADS SERVER FIELD: one median (FIELD 4 rps .. 8 bytes/req,
+# 10 wrk CPU %).
 m() { awk -F'\t' -v s="$1" -v t="$2" -v n="$3" -v f="$4" \
 	'$1 == s && $2 == t && $3 == n { print $f }' "$WORK/medians.tsv"; }
 
@@ -135,18 +144,20 @@ scenario_table() {
 	for t in $THREADS; do cols+=("req/s -t$t"); done
 	for t in $THREADS; do cols+=("p50 µs -t$t" "p99 µs -t$t"); done
 	for t in $THREADS; do cols+=("CPU µs/req -t$t"); done
+	for t in $THREADS; do cols+=("wrk CPU % -t$t"); done
 	table_head server "${cols[@]}"
 	for s in $SERVERS ringlet/nginx ringlet/h2o ringlet/ceiling; do
 		peer=${s#*/} # in a server's own row, that server
 		[[ $s != */* ]] || { has ringlet && has "$peer"; } || continue
 		[[ -n $(m "$scen" "${THREADS%% *}" "$peer" 4) ]] || continue
 		row=("$s")
-		for f in rps lat cpu; do
+		for f in rps lat cpu wrk; do
 			for t in $THREADS; do
 				case $f in
 				rps) row+=("$(cell "$scen" "$t" "$s" 4)") ;;
 				lat) row+=("$(cell "$scen" "$t" "$s" 5)" "$(cell "$scen" "$t" "$s" 6)") ;;
 				cpu) row+=("$(cell "$scen" "$t" "$s" 7)") ;;
+				wrk) row+=("$(cell "$scen" "$t" "$s" 10)") ;;
 				esac
 			done
 		done
@@ -154,10 +165,12 @@ scenario_table() {
 	done
 }
 
-# cell SCENARIO THREADS SERVER|ringlet/PEER FIELD: formatted.
+# cell SCENARIO THREADS SERVER|ringlet/PEER FIELD: formatted; wrk's CPU
+# (FIELD 10) has no ratio (empty) and is "-" where not recorded.
 cell() {
 	local a b
 	if [[ $3 == */* ]]; then
+		[[ $4 == 10 ]] && return
 		a=$(m "$1" "$2" ringlet "$4")
 		b=$(m "$1" "$2" "${3#*/}" "$4")
 		awk -v a="$a" -v b="$b" "$AWK_LIB"'BEGIN { print ratio(a, b) }'
@@ -171,6 +184,7 @@ cell() {
 	case $4 in
 	4 | 5 | 6) awk -v a="$a" "$AWK_LIB"'BEGIN { print commas(a) }' ;;
 	7) printf '%.2f\n' "$a" ;;
+	10) printf '%.0f\n' "$a" ;;
 	esac
 }
 
@@ -430,8 +444,9 @@ py_peers() {
 	for s in $PY_SERVERS; do [[ $s == ringlet ]] || echo "$s"; done
 }
 
-# py-medians.tsv: scenario threads server rps p99 cpu rounds p50, medians
-# over the rounds; py-scen.tsv: scenario server largest_rss_kb
+# py-medians.tsv: scenario threads server rps p99 cpu rounds p50
+# wrk_cpu_pct, medians over the rounds (wrk_cpu_pct over those that have
+# it, empty in raw files from before it was recorded); py-scen.tsv: scenario server largest_rss_kb
 # socket_errors non2xx runs, over all of the scenario's runs.
 py_medians() {
 	awk -F'\t' -v med="$WORK/py-medians.tsv" -v scen="$WORK/py-scen.tsv" 'NR > 1 {
@@ -440,14 +455,15 @@ py_medians() {
 		i = ++n[k]
 		v[k, "rps", i] = $5; v[k, "p99", i] = $8; v[k, "cpu", i] = $9
 		v[k, "p50", i] = $7
+		if ($14 != "") v[k, "wrk", ++nw[k]] = $14
 		q = $1 SUBSEP $4
 		if (!(q in runs)) qorder[++nq] = q
 		runs[q]++
 		if ($11 != "-" && $11 + 0 > rss[q]) rss[q] = $11 + 0
 		errs[q] += $12; non2xx[q] += $13
 	}
-	function m(k, f,    a, i, j, t, c) {
-		c = n[k]
+	function m(k, f, c,    a, i, j, t) {
+		if (c == "") c = n[k]
 		for (i = 1; i <= c; i++) a[i] = v[k, f, i] + 0
 		for (i = 2; i <= c; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -456,8 +472,9 @@ py_medians() {
 	END {
 		for (o = 1; o <= nk; o++) {
 			k = order[o]; split(k, p, SUBSEP)
-			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
-				m(k, "rps"), m(k, "p99"), m(k, "cpu"), n[k], m(k, "p50") > med
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], p[3],
+				m(k, "rps"), m(k, "p99"), m(k, "cpu"), n[k], m(k, "p50"),
+				(nw[k] ? m(k, "wrk", nw[k]) : "") > med
 		}
 		for (o = 1; o <= nq; o++) {
 			q = qorder[o]; split(q, p, SUBSEP)
@@ -468,7 +485,8 @@ py_medians() {
 	touch "$WORK/py-medians.tsv" "$WORK/py-scen.tsv"
 }
 
-# pm SCENARIO THREADS SERVER FIELD: a median (4 rps, 5 p99, 6 cpu, 8 p50);
+# pm SCENARIO THREADS SERVER FIELD: a median (4 rps, 5 p99, 6 cpu, 8 p50,
+# 9 wrk CPU %);
 # pq SCENARIO SERVER FIELD: 3 largest RSS, 4 socket errors, 5 non-2xx,
 # 6 runs.
 pm() { awk -F'\t' -v s="$1" -v t="$2" -v n="$3" -v f="$4" \
@@ -488,7 +506,7 @@ py_title() {
 }
 
 # py_cell VALUE KIND: formatted: n with commas, cpu with two decimals,
-# mib (from kB) with one; "-" when there is no value.
+# mib (from kB) with one, pct with none; "-" when there is no value.
 py_cell() {
 	[[ -n $1 ]] || {
 		echo "-"
@@ -498,6 +516,7 @@ py_cell() {
 	n) awk -v a="$1" "$AWK_LIB"'BEGIN { print commas(a) }' ;;
 	cpu) printf '%.2f\n' "$1" ;;
 	mib) awk -v a="$1" 'BEGIN { printf "%.1f\n", a / 1024 }' ;;
+	pct) printf '%.0f\n' "$1" ;;
 	esac
 }
 py_ratio() { awk -v a="$1" -v b="$2" "$AWK_LIB"'BEGIN { print ratio(a, b) }'; }
@@ -517,6 +536,8 @@ py_scenario_table() {
 	fields+=" 5 6"
 	for t in $threads; do cols+=("p99 µs -t$t"); done
 	for t in $threads; do cols+=("CPU µs/req -t$t"); done
+	fields+=" 9"
+	for t in $threads; do cols+=("wrk CPU % -t$t"); done
 	cols+=("RSS MiB" "socket errors" "non-2xx")
 	table_head server "${cols[@]}"
 	for s in $PY_SERVERS; do
@@ -524,7 +545,11 @@ py_scenario_table() {
 		row=("$s")
 		for f in $fields; do
 			for t in $threads; do
-				if [[ $f == 6 ]]; then kind=cpu; else kind=n; fi
+				case $f in
+				6) kind=cpu ;;
+				9) kind=pct ;;
+				*) kind=n ;;
+				esac
 				row+=("$(py_cell "$(pm "$scen" "$t" "$s" "$f")" "$kind")")
 			done
 		done
@@ -538,6 +563,11 @@ py_scenario_table() {
 		row=("ringlet ÷ $peer")
 		for f in $fields; do
 			for t in $threads; do
+				# wrk's CPU is the client's: no ratio.
+				if [[ $f == 9 ]]; then
+					row+=("")
+					continue
+				fi
 				row+=("$(py_ratio "$(pm "$scen" "$t" ringlet "$f")" "$(pm "$scen" "$t" "$peer" "$f")")")
 			done
 		done
@@ -649,8 +679,14 @@ measured process is the worker (the master's child): CPU from
 \`/proc/PID/stat\`; RSS its VmRSS read after each run, the largest of the
 scenario's runs (it carries what earlier scenarios grew). Errors are
 wrk's socket errors (connect, read, write, timeout) and non-2xx answers,
-summed over the scenario's runs. Ratio rows: ringlet's figure ÷ the
-peer's; above 1 is better for req/s, below 1 for latency, CPU and RSS.
+summed over the scenario's runs. wrk CPU % is wrk's own user + system
+time over the run's wall time, the median over the rounds (100: one core
+busy for the whole run; \`-t2\` can reach 200); where it nears 100 ×
+wrk's threads, or wrk's plus the worker's CPU (CPU µs/req × req/s ÷
+10,000) nears the machine's $CORES cores ($((CORES * 100))%), the
+client bounds the figure, not the server. Ratio rows: ringlet's figure ÷ the
+peer's; above 1 is better for req/s, below 1 for latency, CPU and RSS
+(none for wrk CPU %, the client's).
 EOF
 	echo
 	if [[ -s $PY/versions.tsv ]]; then
@@ -876,8 +912,15 @@ CEILING
   process) from \`/proc/PID/stat\` (10 ms ticks), before and after each
   run, divided by the requests wrk completed. On loopback part of the network stack's work is charged to
   whichever process runs it, the same way for all.
+- wrk CPU %: wrk's own user + system time (all its threads, from bash's
+  \`times\` after each run) over the run's wall time, 100 being one core
+  busy for the whole run (\`-t2\` can reach 200); where it nears 100 ×
+  wrk's threads, or wrk's plus the server's CPU (CPU µs/req × req/s ÷
+  10,000) nears the machine's $CORES cores ($((CORES * 100))%), the
+  client bounds the figure, not the server.
 - Ratio rows: ringlet's figure divided by the peer's. Above 1 is better
-  for req/s; below 1 is better for latency and CPU.
+  for req/s; below 1 is better for latency and CPU. wrk CPU % has none
+  (it is the client's, not the server's).
 EOF
 	echo
 

@@ -24,7 +24,10 @@
 #                            (bench/static.lua)
 #               For each run: req/s, p50 and p99 latency (wrk --latency),
 #               the measured process's CPU time (utime + stime from
-#               /proc/PID/stat) per request completed.
+#               /proc/PID/stat) per request completed, and wrk's own CPU
+#               use (user + system, from bash's `times`, over the run's
+#               wall time, %: 100 is one core busy throughout; a client
+#               near 100 x its threads bounds the figure).
 #   idle        bench/idle holds IDLE_CONNS keep-alive connections, each
 #               having served one request: resident memory per connection,
 #               then checks every connection and the server still answer;
@@ -230,7 +233,7 @@ phase_throughput() {
 		log "warming up $s (${WARMUP}s)"
 		run_wrk plaintext 1 "$(port_of 0 "$s")" "$WARMUP" "$TMP/warmup-$s.txt"
 	done
-	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\n' \
+	printf 'scenario\tthreads\tround\tserver\trps\trequests\tp50_us\tp99_us\tcpu_us\tbytes\twrk_cpu_pct\n' \
 		>"$RAW/runs.tsv"
 	read -ra order <<<"$SERVERS"
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -241,10 +244,11 @@ phase_throughput() {
 					[[ $scen == static && ${STATIC_OK[$name]} == 0 ]] && continue
 					run_wrk "$scen" "$t" "$(port_of 0 "$name")" "$DURATION" \
 						"$TMP/wrk-r$r-$scen-t$t-$name.txt" "${WORK_PID[$name]}"
-					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" \
+					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" \
 						"$t" "$r" "$name" "$WRK_RPS" "$WRK_N" "$WRK_P50" \
-						"$WRK_P99" "$WRK_CPU_US" "$WRK_BYTES" >>"$RAW/runs.tsv"
-					log "round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_CPU_US us CPU/req"
+						"$WRK_P99" "$WRK_CPU_US" "$WRK_BYTES" "$WRK_LOAD" \
+						>>"$RAW/runs.tsv"
+					log "round $r/$ROUNDS, $scen -t$t, $name: $WRK_RPS req/s, p99 $WRK_P99 us, $WRK_CPU_US us CPU/req, wrk CPU $WRK_LOAD%"
 				done
 			done
 		done
