@@ -958,7 +958,9 @@ EOF
 		cat <<EOF
 \`bench/idle\` opens the connections, sends one request on each and reads
 the answer, then holds them idle; the serving process's memory is read
-before and after (Rss and Pss from \`/proc/PID/smaps_rollup\`), and every
+before they are opened and $(hold=$(param idle_hold_ms); echo "${hold:-500}") ms after the last answer, once the server
+has given back what opening them all at once had in flight (Rss and Pss
+from \`/proc/PID/smaps_rollup\`), and every
 connection is asked once more, then a fresh one. *cold*: a server that has
 served one request; *warm*: a fresh server first loaded with 256 wrk
 connections for $(($(param warmup) ? $(param warmup) : 1)) s, so that what is touched once per process is

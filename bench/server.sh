@@ -31,7 +31,11 @@
 #   idle        bench/idle holds IDLE_CONNS keep-alive connections, each
 #               having served one request: resident memory per connection,
 #               then checks every connection and the server still answer;
-#               on a cold server, then on a fresh one warmed up with wrk
+#               on a cold server, then on a fresh one warmed up with wrk.
+#               Memory is read IDLE_HOLD_MS after the last connection got
+#               its answer: what a server holds for the connections once
+#               idle, not what opening 10,000 at once had in flight then
+#               (ringlet gives back a burst's buffers within a second)
 #   alloc       the server under LD_PRELOAD=bench/alloc_count.so: after a
 #               WARMUP-second wrk run, allocator and mmap calls made during
 #               an ALLOC_DURATION-second run (-t1, then -t2; 64
@@ -44,7 +48,7 @@
 # Environment (bench/run.sh sets the full and quick presets):
 #   DURATION=4 ROUNDS=3 WARMUP=2 (0: none) ALLOC_DURATION=$DURATION
 #   THREADS="1 2"
-#   PIPELINE=16 IDLE_CONNS=10000 SOAK_REQUESTS=5000000 SOAK_THREADS=2
+#   PIPELINE=16 IDLE_CONNS=10000 IDLE_HOLD_MS=1500 SOAK_REQUESTS=5000000 SOAK_THREADS=2
 #   SOAK_CONNECTIONS=64 SOAK_DEPTH=1 PORT_BASE=29300
 #   PHASES="throughput idle alloc soak" SCENARIOS="plaintext pipelined
 #   c256 static" SERVERS="ringlet nginx h2o ceiling"
@@ -77,6 +81,7 @@ ALLOC_DURATION=${ALLOC_DURATION:-$DURATION}
 THREADS=${THREADS:-1 2}
 PIPELINE=${PIPELINE:-16}
 IDLE_CONNS=${IDLE_CONNS:-10000}
+IDLE_HOLD_MS=${IDLE_HOLD_MS:-1500}
 SOAK_REQUESTS=${SOAK_REQUESTS:-5000000}
 SOAK_THREADS=${SOAK_THREADS:-2}
 SOAK_CONNECTIONS=${SOAK_CONNECTIONS:-64}
@@ -278,9 +283,9 @@ phase_idle() {
 			log "idle: $IDLE_CONNS connections to $s, $run"
 			status=0
 			record_cmd "$port" "$B/bench/idle" --port "$port" --pid PID \
-				--conns "$IDLE_CONNS"
+				--conns "$IDLE_CONNS" --hold-ms "$IDLE_HOLD_MS"
 			out=$("$B/bench/idle" --port "$port" --pid "${WORK_PID[$s]}" \
-				--conns "$IDLE_CONNS") || status=$?
+				--conns "$IDLE_CONNS" --hold-ms "$IDLE_HOLD_MS") || status=$?
 			stop_server "$s"
 			if ((status > 1)) || [[ -z $out ]]; then die "bench/idle failed on $s"; fi
 			((status == 0)) || note "idle on $s ($run): not every connection held or answered: $out"
@@ -407,8 +412,8 @@ main() {
 		printf 'servers\t%s\nphases\t%s\nscenarios\t%s\n' "$SERVERS" "$PHASES" "$SCENARIOS"
 		printf 'duration\t%s\nrounds\t%s\nwarmup\t%s\nalloc_duration\t%s\n' \
 			"$DURATION" "$ROUNDS" "$WARMUP" "$ALLOC_DURATION"
-		printf 'threads\t%s\npipeline\t%s\nidle_conns\t%s\n' "$THREADS" \
-			"$PIPELINE" "$IDLE_CONNS"
+		printf 'threads\t%s\npipeline\t%s\nidle_conns\t%s\nidle_hold_ms\t%s\n' \
+			"$THREADS" "$PIPELINE" "$IDLE_CONNS" "$IDLE_HOLD_MS"
 		printf 'static_files\t%s\n' "${STATIC_FILES[*]}"
 		printf 'ringlet_args\t%s\n' "$RINGLET_ARGS"
 	} >"$RAW/params.tsv"
