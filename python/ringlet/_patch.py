@@ -16,10 +16,14 @@ request (at import time, in the master, in a thread):
   select.select, select.poll  ringlet.select
   selectors.DefaultSelector
   time.sleep                  ringlet.sleep
+  threading.local             ringlet._local.local: one set of attributes
+                              per greenlet, as the standard one has per
+                              thread
 and, when psycopg2 is imported, its wait callback, so that libpq's own
 socket waits on the loop too.
 """
 
+import _thread
 import importlib.util
 import select
 import selectors
@@ -51,6 +55,12 @@ def patch():
     select.poll = _select.poll
     selectors.DefaultSelector = _select.DefaultSelector
     time.sleep = _ringlet.sleep
+    # threading takes its local from _thread when it is imported; one
+    # imported already has it as an attribute.
+    from ._local import local
+    _thread._local = local
+    if "threading" in sys.modules:
+        sys.modules["threading"].local = local
     # Patched when they are imported (at once if they are): an
     # application that never opens a socket does not pay for socket
     # (0.45 MB of a worker's memory, enum's included), nor for ssl (5 MiB:

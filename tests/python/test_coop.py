@@ -243,6 +243,20 @@ class _Coop:
         st, got, _ = timed(self.srv, "/thread-error")
         self.assertEqual(got, "from the pool")
 
+    # -- threading.local ---------------------------------------------------
+    def test_threading_local_is_per_request(self):
+        out, took = fire(self.srv, ["/local?ms=100&id=%d" % i
+                                    for i in range(20)])
+        for i, (st, got) in enumerate(out):
+            self.assertEqual(st, 200, out)
+            self.assertEqual(got["id"], str(i), out)
+            self.assertEqual(got["last"], str(i), out)
+            self.assertEqual(got["start"], 10, got)  # __init__ run again
+            self.assertEqual(got["keys"], ["id"], got)
+            self.assertEqual(got["in_thread"], [None, 10], got)
+            self.assertEqual(got["class"], "ringlet._local", got)
+        self.assertLess(took, 1.0)  # the 20 waits overlapped
+
 
 rgtest.for_each_backend(_Coop, globals(), Checks)
 
@@ -265,6 +279,10 @@ class Unpatched(rgtest.ServerTest, Checks):
     rely on)."""
     APP = "coopapp:app"
     CONFIG = "[python]\npatch = false\n"
+
+    def test_threading_local_is_the_standard_one(self):
+        st, got, _ = timed(self.srv, "/local?ms=0&id=1")
+        self.assertEqual(got["class"], "_thread")
 
     def test_sleeps_run_one_after_the_other(self):
         out, took = fire(self.srv, ["/sleep?ms=100"] * 5)

@@ -34,6 +34,17 @@ IMPORT = {
 }
 
 
+# One object shared by every request, as a module-level threading.local
+# is in an application written for threads (SQLAlchemy's scoped_session).
+class _Counted(threading.local):
+    def __init__(self, start):
+        self.start = start
+
+
+_LOCAL = threading.local()
+_COUNTED = _Counted(10)
+
+
 def _ms(q):
     return int(q.get("ms", ["100"])[0])
 
@@ -184,6 +195,21 @@ def thread(q):
     return ringlet.run_in_thread(in_thread, q)
 
 
+def local_state(q):
+    """Sets the shared locals, waits while other requests set them too,
+    reads them back; and what a pool thread sees of them."""
+    me = q["id"][0]
+    _LOCAL.id = me
+    _COUNTED.last = me
+    time.sleep(_ms(q) / 1e3)
+    return {"id": _LOCAL.id, "last": _COUNTED.last,
+            "start": _COUNTED.start,
+            "keys": sorted(_LOCAL.__dict__),
+            "in_thread": ringlet.run_in_thread(
+                lambda: [getattr(_LOCAL, "id", None), _COUNTED.start]),
+            "class": type(_LOCAL).__module__}
+
+
 def thread_error(q):
     def fail():
         raise ValueError("from the pool")
@@ -201,6 +227,7 @@ ROUTES = {"/sleep": sleep, "/pg": pg, "/pg-sum": pg_sum,
           "/select": select_one, "/select-many": select_many,
           "/selector": selector, "/poll-timeout": poll_timeout,
           "/thread": thread, "/thread-error": thread_error,
+          "/local": local_state,
           "/import": lambda q: IMPORT}
 
 
