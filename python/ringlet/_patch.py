@@ -19,6 +19,10 @@ request (at import time, in the master, in a thread):
   threading.local             ringlet._local.local: one set of attributes
                               per greenlet, as the standard one has per
                               thread
+  threading.get_ident,        a greenlet's own number, so that
+  _thread.get_ident           threading.current_thread() is a thread
+                              object per greenlet (threading's dummy
+                              one) for what keys its state by it
 and, when psycopg2 is imported, its wait callback, so that libpq's own
 socket waits on the loop too.
 """
@@ -29,6 +33,8 @@ import select
 import selectors
 import sys
 import time
+
+from greenlet import getcurrent
 
 from . import _ringlet
 from . import select as _select
@@ -55,12 +61,14 @@ def patch():
     select.poll = _select.poll
     selectors.DefaultSelector = _select.DefaultSelector
     time.sleep = _ringlet.sleep
-    # threading takes its local from _thread when it is imported; one
-    # imported already has it as an attribute.
+    # threading takes both from _thread when it is imported; one imported
+    # already has them as attributes.
     from ._local import local
     _thread._local = local
+    _thread.get_ident = _get_ident
     if "threading" in sys.modules:
         sys.modules["threading"].local = local
+        sys.modules["threading"].get_ident = _get_ident
     # Patched when they are imported (at once if they are): an
     # application that never opens a socket does not pay for socket
     # (0.45 MB of a worker's memory, enum's included), nor for ssl (5 MiB:
@@ -87,6 +95,20 @@ def _socket_patch(socket, coop):
         setattr(socket, name, _lookup(getattr(socket, name), _numeric))
     for name in ("gethostbyaddr", "getnameinfo"):
         setattr(socket, name, _lookup(getattr(socket, name), None))
+
+
+# -- threads -----------------------------------------------------------------
+_thread_ident = _thread.get_ident
+
+
+def _get_ident():
+    """The thread's identifier in a thread's own (main) greenlet, the
+    greenlet's in any other: a request's greenlet is a thread of its own
+    to threading.current_thread(), as for asgiref's Local, which keys
+    Django's database connections by it. A greenlet's id cannot be a
+    thread's: both are addresses of live objects."""
+    me = getcurrent()
+    return _thread_ident() if me.parent is None else id(me)
 
 
 # -- name lookups -----------------------------------------------------------

@@ -247,14 +247,25 @@ class _Coop:
     def test_threading_local_is_per_request(self):
         out, took = fire(self.srv, ["/local?ms=100&id=%d" % i
                                     for i in range(20)])
+        threads = set()
         for i, (st, got) in enumerate(out):
             self.assertEqual(st, 200, out)
             self.assertEqual(got["id"], str(i), out)
             self.assertEqual(got["last"], str(i), out)
             self.assertEqual(got["start"], 10, got)  # __init__ run again
             self.assertEqual(got["keys"], ["id"], got)
-            self.assertEqual(got["in_thread"], [None, 10], got)
+            self.assertEqual(got["in_thread"][:2], [None, 10], got)
+            self.assertRegex(got["in_thread"][2], r"^ringlet-pool-\d$")
             self.assertEqual(got["class"], "ringlet._local", got)
+            # A thread of its own to threading, hence to asgiref's Local
+            # (Django's connections), kept across the wait.
+            name, ident, same = got["thread"]
+            self.assertTrue(same, got)
+            self.assertNotEqual(name, "MainThread", got)
+            threads.add((name, ident))
+            if got["asgiref"] is not None:
+                self.assertEqual(got["asgiref"], str(i), out)
+        self.assertEqual(len(threads), 20, out)
         self.assertLess(took, 1.0)  # the 20 waits overlapped
 
 
@@ -283,6 +294,7 @@ class Unpatched(rgtest.ServerTest, Checks):
     def test_threading_local_is_the_standard_one(self):
         st, got, _ = timed(self.srv, "/local?ms=0&id=1")
         self.assertEqual(got["class"], "_thread")
+        self.assertEqual(got["thread"][0], "MainThread")
 
     def test_sleeps_run_one_after_the_other(self):
         out, took = fire(self.srv, ["/sleep?ms=100"] * 5)

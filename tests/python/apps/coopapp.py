@@ -43,6 +43,11 @@ class _Counted(threading.local):
 
 _LOCAL = threading.local()
 _COUNTED = _Counted(10)
+try:  # keyed by threading.current_thread(): Django's connections
+    from asgiref.local import Local as _AsgirefLocal
+    _ASGIREF = _AsgirefLocal()
+except ImportError:
+    _ASGIREF = None
 
 
 def _ms(q):
@@ -201,12 +206,19 @@ def local_state(q):
     me = q["id"][0]
     _LOCAL.id = me
     _COUNTED.last = me
+    if _ASGIREF is not None:
+        _ASGIREF.id = me
+    thread = threading.current_thread()
     time.sleep(_ms(q) / 1e3)
     return {"id": _LOCAL.id, "last": _COUNTED.last,
+            "asgiref": _ASGIREF and _ASGIREF.id,
+            "thread": [thread.name, threading.get_ident(),
+                       threading.current_thread() is thread],
             "start": _COUNTED.start,
             "keys": sorted(_LOCAL.__dict__),
             "in_thread": ringlet.run_in_thread(
-                lambda: [getattr(_LOCAL, "id", None), _COUNTED.start]),
+                lambda: [getattr(_LOCAL, "id", None), _COUNTED.start,
+                         threading.current_thread().name]),
             "class": type(_LOCAL).__module__}
 
 
