@@ -19,10 +19,13 @@ request (at import time, in the master, in a thread):
   threading.local             ringlet._local.local: one set of attributes
                               per greenlet, as the standard one has per
                               thread
-  threading.get_ident,        a greenlet's own number, so that
-  _thread.get_ident           threading.current_thread() is a thread
+  threading.get_ident         a greenlet's own number, so that
+                              threading.current_thread() is a thread
                               object per greenlet (threading's dummy
                               one) for what keys its state by it
+  threading.Lock, RLock (and  ringlet._lock: a request waits for one on
+  so Condition, Event,        the loop; an RLock is owned by a greenlet
+  Semaphore, queue.Queue)
 and, when psycopg2 is imported, its wait callback, so that libpq's own
 socket waits on the loop too.
 """
@@ -34,9 +37,7 @@ import selectors
 import sys
 import time
 
-from greenlet import getcurrent
-
-from . import _ringlet
+from . import _local, _lock, _ringlet
 from . import select as _select
 from ._threads import run_in_thread
 
@@ -61,14 +62,11 @@ def patch():
     select.poll = _select.poll
     selectors.DefaultSelector = _select.DefaultSelector
     time.sleep = _ringlet.sleep
-    # threading takes both from _thread when it is imported; one imported
-    # already has them as attributes.
-    from ._local import local
-    _thread._local = local
-    _thread.get_ident = _get_ident
-    if "threading" in sys.modules:
-        sys.modules["threading"].local = local
-        sys.modules["threading"].get_ident = _get_ident
+    # Not _thread.get_ident: the import system's module locks go by it,
+    # and a greenlet importing a module that another left half imported
+    # would then wait for it on a thread's lock, stopping the worker.
+    _thread._local = _local.local
+    _when_imported("threading", _threading_imported)
     # Patched when they are imported (at once if they are): an
     # application that never opens a socket does not pay for socket
     # (0.45 MB of a worker's memory, enum's included), nor for ssl (5 MiB:
@@ -98,17 +96,12 @@ def _socket_patch(socket, coop):
 
 
 # -- threads -----------------------------------------------------------------
-_thread_ident = _thread.get_ident
-
-
-def _get_ident():
-    """The thread's identifier in a thread's own (main) greenlet, the
-    greenlet's in any other: a request's greenlet is a thread of its own
-    to threading.current_thread(), as for asgiref's Local, which keys
-    Django's database connections by it. A greenlet's id cannot be a
-    thread's: both are addresses of live objects."""
-    me = getcurrent()
-    return _thread_ident() if me.parent is None else id(me)
+def _threading_imported(threading):
+    """What threading took from _thread when it was imported."""
+    threading.get_ident = _lock.get_ident
+    threading.local = _local.local
+    threading.Lock = threading._allocate_lock = _lock.Lock
+    threading.RLock = _lock.RLock
 
 
 # -- name lookups -----------------------------------------------------------

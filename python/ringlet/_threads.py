@@ -63,19 +63,33 @@ def _work():
                 os.eventfd_write(job.fd, 1)
 
 
+_starting = False
+
+
 def _start():
-    import threading
-    with _lock:
+    """Starts the pool's threads. Only request greenlets of the worker's
+    thread call it, so a flag keeps out the others while one waits for a
+    thread to run (under patch(), on the loop): a lock held across that
+    wait would stop the worker at the next greenlet's acquire."""
+    global _starting
+    if _starting:
+        return  # the jobs queued meanwhile wait for the threads
+    _starting = True
+    try:
+        import threading
         while len(_threads) < _size:
             t = threading.Thread(target=_work, daemon=True,
                                  name="ringlet-pool-%d" % len(_threads))
             t.start()
             _threads.append(t)
+    finally:
+        _starting = False
 
 
 def _forget_after_fork():
     """A forked child has none of its parent's threads nor its queue."""
-    global _jobs, _lock
+    global _jobs, _lock, _starting
+    _starting = False
     _threads.clear()
     _spare_fds.clear()
     _jobs = _queue.SimpleQueue()

@@ -268,6 +268,63 @@ class _Coop:
         self.assertEqual(len(threads), 20, out)
         self.assertLess(took, 1.0)  # the 20 waits overlapped
 
+    # -- threading's locks, and what is built on them ----------------------
+    def fire_with_sleep(self, paths):
+        """Fires paths at once, and a 10 ms sleep request a little later:
+        (results, seconds the sleep took)."""
+        slept = []
+        t = threading.Thread(target=lambda: (
+            time.sleep(0.05), slept.append(timed(self.srv, "/sleep?ms=10"))))
+        t.start()
+        out, _ = fire(self.srv, paths)
+        t.join()
+        return out, slept[0][2]
+
+    def test_lock_held_across_a_wait(self):
+        for kind in ("lock", "rlock"):
+            start = time.monotonic()
+            out, sleep_took = self.fire_with_sleep(
+                ["/locked?ms=50&kind=" + kind] * 10)
+            took = time.monotonic() - start
+            for st, most in out:
+                self.assertEqual(st, 200, out)
+                self.assertEqual(most, 1, out)  # one inside at a time
+            self.assertGreaterEqual(took, 0.5, kind)  # 10 x 50 ms
+            self.assertLess(sleep_took, 0.4, kind)  # the worker went on
+
+    def test_lock_acquire_times_out(self):
+        got = []
+        t = threading.Thread(target=lambda: got.append(
+            timed(self.srv, "/locked?ms=400")))
+        t.start()
+        time.sleep(0.1)  # the lock taken
+        st, early, took = timed(self.srv, "/lock-timeout?ms=100")
+        t.join()
+        self.assertEqual((st, early), (200, False))
+        self.assertGreaterEqual(took, 0.1)
+        self.assertLess(took, 0.3)  # not until the holder let go
+        self.assertEqual(got[0][:2], (200, 1))
+        self.assertEqual(timed(self.srv, "/lock-timeout?ms=100")[1], True)
+
+    def test_queue_and_event_between_requests(self):
+        got = []
+        t = threading.Thread(target=lambda: got.append(
+            fire(self.srv, ["/queue-get?ms=2000", "/event-wait?ms=2000"])))
+        t.start()
+        time.sleep(0.2)
+        self.assertEqual(timed(self.srv, "/queue-put?v=x")[1], "put")
+        self.assertEqual(timed(self.srv, "/event-set")[1], "set")
+        t.join()
+        self.assertEqual(got[0][0], [(200, "x"), (200, True)])
+        self.assertLess(got[0][1], 1.5)
+        self.assertEqual(timed(self.srv, "/queue-get?ms=50")[1], "empty")
+
+    def test_lock_held_by_a_thread(self):
+        out, sleep_took = self.fire_with_sleep(["/thread-held?ms=300"])
+        self.assertEqual(out[0][0], 200, out)
+        self.assertGreaterEqual(out[0][1], 0.25, out)
+        self.assertLess(sleep_took, 0.25)
+
 
 rgtest.for_each_backend(_Coop, globals(), Checks)
 

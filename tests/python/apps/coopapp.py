@@ -222,6 +222,88 @@ def local_state(q):
             "class": type(_LOCAL).__module__}
 
 
+# Shared by the requests, as an application's module-level locks and
+# queues are.
+_LOCK = threading.Lock()
+_RLOCK = threading.RLock()
+_QUEUE = __import__("queue").Queue()
+_EVENT = threading.Event()
+_inside = {"now": 0, "most": 0}
+
+
+def locked(q):
+    """Holds the shared Lock across a wait (or an RLock, taken twice):
+    how many requests were ever inside at once."""
+    lock = _RLOCK if q.get("kind") == ["rlock"] else _LOCK
+    with lock, lock if lock is _RLOCK else _NOTHING:
+        _inside["now"] += 1
+        _inside["most"] = max(_inside["most"], _inside["now"])
+        time.sleep(_ms(q) / 1e3)
+        _inside["now"] -= 1
+    most, _inside["most"] = _inside["most"], 0
+    return most
+
+
+class _Nothing:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
+
+
+_NOTHING = _Nothing()
+
+
+def lock_timeout(q):
+    """The shared Lock, held by another request: given up after ms."""
+    got = _LOCK.acquire(timeout=_ms(q) / 1e3)
+    if got:
+        _LOCK.release()
+    return got
+
+
+def queue_get(q):
+    try:
+        return _QUEUE.get(timeout=_ms(q) / 1e3)
+    except __import__("queue").Empty:
+        return "empty"
+
+
+def queue_put(q):
+    _QUEUE.put(q["v"][0])
+    return "put"
+
+
+def event_wait(q):
+    got = _EVENT.wait(_ms(q) / 1e3)
+    _EVENT.clear()
+    return got
+
+
+def event_set(q):
+    _EVENT.set()
+    return "set"
+
+
+def thread_held(q):
+    """A thread holds the Lock for ms; the request waits for it."""
+    taken = threading.Event()
+
+    def hold():
+        with _LOCK:
+            taken.set()
+            time.sleep(_ms(q) / 1e3)  # outside a request: the real one
+    t = threading.Thread(target=hold)
+    t.start()
+    taken.wait()
+    start = time.monotonic()
+    with _LOCK:
+        waited = time.monotonic() - start
+    t.join()
+    return round(waited, 3)
+
+
 def thread_error(q):
     def fail():
         raise ValueError("from the pool")
@@ -239,7 +321,10 @@ ROUTES = {"/sleep": sleep, "/pg": pg, "/pg-sum": pg_sum,
           "/select": select_one, "/select-many": select_many,
           "/selector": selector, "/poll-timeout": poll_timeout,
           "/thread": thread, "/thread-error": thread_error,
-          "/local": local_state,
+          "/local": local_state, "/locked": locked,
+          "/lock-timeout": lock_timeout, "/queue-get": queue_get,
+          "/queue-put": queue_put, "/event-wait": event_wait,
+          "/event-set": event_set, "/thread-held": thread_held,
           "/import": lambda q: IMPORT}
 
 
