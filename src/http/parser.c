@@ -65,28 +65,6 @@ enum { STAGE_REQUEST_LINE, STAGE_FIELDS };
 
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-static void parser_reset(struct rg__parser *p)
-{
-	p->scanned = 0;
-	p->line = 0;
-	p->base = NULL;
-	p->cap = 0;
-	p->stage = STAGE_REQUEST_LINE;
-	p->hosts = 0;
-	p->te = 0;
-	p->conn = 0;
-	p->skip = 0;
-	p->under = false;
-	p->has_length = false;
-}
-
-void rg__parser_init(struct rg__parser *p,
-		     const struct rg__parse_limits *limits)
-{
-	p->limits = limits ? limits : &rg__default_limits;
-	parser_reset(p);
-}
-
 /* A scan stopped at `s` (< end) on a byte that does not belong there: a bare
  * CR or LF is a line-ending error, a CR at the end needs more bytes (or hit
  * the limit: `need`), anything else (a CRLF too early included) is `err`. */
@@ -140,22 +118,44 @@ enum rg_method rg__method_id(const char *m, size_t n)
 	return RG_METHOD_OTHER;
 }
 
-/* The first `c` in [s, end), or NULL: a loop for short spans, where a call
- * to memchr costs more than it saves (measured: 2-3 ns a request). */
-static const char *find_byte(const char *s, const char *end, char c)
+/* The first '?' of the target t[0, n), or NULL. From 16 bytes on, memchr
+ * (its SIMD loop wins there: 2.5% of a browser GET's parse against the
+ * loop below); from 8, eight bytes at a time (on little-endian machines):
+ * y = x ^ "????????" has a zero byte where x has '?', and
+ * (y - 0x01..) & ~y & 0x80.. marks the first zero byte exactly (a borrow
+ * may mark bytes above it, never below). The last eight end at t + n, over
+ * bytes already known to hold none: 40 instructions fewer than a byte loop
+ * on "/plaintext". Shorter targets, one byte at a time. */
+static inline const char *find_query(const char *t, size_t n)
 {
-	if (end - s >= 16)
-		return memchr(s, c, (size_t)(end - s));
-	for (; s < end; s++)
-		if (*s == c)
-			return s;
+	if (n >= 16)
+		return memchr(t, '?', n);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 8) {
+		const uint64_t ones = 0x0101010101010101u;
+		size_t i = 0;
+		for (;; i += 8) {
+			if (i + 8 > n)
+				i = n - 8;
+			uint64_t y = load64(t + i) ^ (ones * '?');
+			uint64_t m = (y - ones) & ~y & (ones << 7);
+			if (m)
+				return t + i + (unsigned)__builtin_ctzll(m) / 8;
+			if (i + 8 == n)
+				return NULL;
+		}
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == '?')
+			return t + i;
 	return NULL;
 }
 
 __attribute__((always_inline)) static inline void
 split_query(struct rg__request *req, const char *t, size_t n)
 {
-	const char *q = find_byte(t, t + n, '?');
+	const char *q = find_query(t, n);
 	if (!q) {
 		req->path = (struct rg_str){t, n};
 		req->query = (struct rg_str){t + n, 0};
@@ -244,6 +244,16 @@ static int version_slow(struct rg__request *req, const char **sp,
 	return 1;
 }
 
+/* rg__scan_target, with "/" (the commonest target of all: curl's, a
+ * home page's) recognised first: 5% of a curl GET's parse, the call to a
+ * SIMD scanner for one byte. */
+static inline const char *target_end(const char *s, const char *end)
+{
+	if (end - s >= 2 && s[0] == '/' && s[1] == ' ')
+		return s + 1;
+	return rg__scan_target(s, end);
+}
+
 /* method SP request-target SP HTTP-version CRLF. Returns 1 (*sp past the
  * CRLF), `need` when [*sp, end) ends first (with *skip, see rg__parser), or
  * -error. A method still going at the line's limit is not a known one: 501,
@@ -278,7 +288,7 @@ static int request_line(struct rg__request *req, const char **sp,
 	if (UNLIKELY(s == end || *s != '/') && s < end && *s != '*' &&
 	    (*s | 0x20) != 'h' && req->method_id != RG_METHOD_CONNECT)
 		return -RG__E_TARGET;
-	s = rg__scan_target(s, end);
+	s = target_end(s, end);
 	if (s == end) {
 		*skip =
 		    s > t ? RG__C_TARGET : 0; /* the first byte: see above */
@@ -407,9 +417,148 @@ fields_grow(struct rg__parser *p, struct rg_arena *arena, struct rg_header *h)
 	return h;
 }
 
+static inline uint16_t load16(const char *s)
+{
+	uint16_t v;
+	memcpy(&v, s, 2);
+	return v;
+}
+
+/* What name_slow returns when the line is a field after all. */
+enum { NAME_OK = 2 };
+
+/* A field line whose name did not end in a colon within the block as the
+ * fast path expects: the end of the head (*sp past its CRLF, 1), line
+ * folding, one field too many, a name cut short by `end` or holding '_'
+ * (*sp at the colon past it, NAME_OK), or an invalid byte. `n` is the line,
+ * *sp where the name mask stopped. The checks keep the byte order of a
+ * straight parse: the line's first byte, the field count, then the name. */
+static int name_slow(struct rg__parser *p, struct block *b, const char *lo,
+		     const char *n, const char **sp, const char *end, int need,
+		     uint32_t nh)
+{
+	const char *s = *sp;
+	if (n == end)
+		return need;
+	if (*n == '\r') {
+		if (n + 1 == end)
+			return need;
+		if (n[1] != '\n')
+			return -RG__E_LINE_ENDING;
+		*sp = n + 2;
+		return 1;
+	}
+	/* RFC 9112 5.2: obs-fold; before the first field, 2.2. */
+	if (*n == ' ' || *n == '\t')
+		return -RG__E_OBS_FOLD;
+	if (nh == p->limits->max_headers)
+		return -RG__E_TOO_MANY_HEADERS;
+	/* '_' stops the name mask: step over it. */
+	while (s < end && *s == '_') {
+		p->under = true;
+		s = next_stop(b, false, s + 1, lo, end);
+	}
+	if (s == end) {
+		p->skip = RG__C_TCHAR;
+		return need;
+	}
+	if (*s != ':' || s == n)
+		return stop_error(s, end, RG__E_HEADER_NAME, need);
+	*sp = s;
+	return NAME_OK;
+}
+
+/* A value that did not end in CRLF: `need` or -error. `s` is where the
+ * value mask stopped. */
+static int value_end_slow(struct rg__parser *p, const char *s, const char *end,
+			  int need)
+{
+	if (s == end) {
+		p->skip = RG__C_VALUE;
+		return need;
+	}
+	if (*s != '\r')
+		return *s == '\n' ? -RG__E_LINE_ENDING : -RG__E_HEADER_VALUE;
+	if (s + 1 == end)
+		return need;
+	return -RG__E_LINE_ENDING;
+}
+
+/* The spans of the value between `v` (past the colon) and `ve` (its CR)
+ * without OWS around it (RFC 9110 5.5). Every byte between is a field-value
+ * byte (the mask said so), and of those only SP and HTAB are <= 0x20: one
+ * compare a byte. */
+static inline struct rg_str value_trim(const char *v, const char *ve)
+{
+	while (v < ve && (unsigned char)*v <= ' ')
+		v++;
+	while (ve > v && (unsigned char)ve[-1] <= ' ')
+		ve--;
+	return (struct rg_str){v, (size_t)(ve - v)};
+}
+
+/* The usual field line, whole in the block: a non-empty name ending in
+ * ':', a value ending in CRLF. Both ends are searched from the line's start,
+ * side by side: name bytes and ':' are value bytes, so the first value stop
+ * from there is the value's. True with *colon and *cr; anything else (the
+ * end of the head included) is for line_slow. On the scalar level
+ * (b->base NULL) the offset, taken on integers, is never below 64: no
+ * object lives in the first page. */
+static inline bool line_fast(const struct block *b, const char *line,
+			     const char *end, const char **colon,
+			     const char **cr)
+{
+	uintptr_t off = (uintptr_t)line - (uintptr_t)b->base;
+	if (off >= 64)
+		return false;
+	uint64_t vm = b->m.value >> off;
+	if (!vm) /* the line goes on past the block */
+		return false;
+	/* Every value stop is a name stop: the name mask is not 0 either. */
+	const char *c = line + (unsigned)__builtin_ctzll(b->m.name >> off);
+	const char *e = line + (unsigned)__builtin_ctzll(vm);
+	if (end - e < 2 || c == line || *c != ':' ||
+	    load16(e) != load16("\r\n"))
+		return false;
+	*colon = c;
+	*cr = e;
+	return true;
+}
+
+/* Any field line, the end of the head or an error, searched step by step
+ * (moving the block as needed): NAME_OK with *colon and *cr as line_fast
+ * gives them, 1 at the end of the head (*colon past its CRLF), `need`, or
+ * -error. Inline, as the rest: the block stays in registers (out of line,
+ * in memory, it measured 10% slower on a browser GET). */
+static inline int line_slow(struct rg__parser *p, struct block *b,
+			    const char *lo, const char *line, const char *end,
+			    int need, uint32_t nh, const char **colon,
+			    const char **cr)
+{
+	const char *s = next_stop(b, false, line, lo, end);
+	if (s == line || s == end || *s != ':' ||
+	    nh == p->limits->max_headers) {
+		int r = name_slow(p, b, lo, line, &s, end, need, nh);
+		if (r != NAME_OK) {
+			*colon = s;
+			return r;
+		}
+	}
+	*colon = s;
+	/* From the colon: OWS bytes are value bytes. */
+	s = next_stop(b, true, s, lo, end);
+	if (end - s < 2 || load16(s) != load16("\r\n"))
+		return value_end_slow(p, s, end, need);
+	*cr = s;
+	return NAME_OK;
+}
+
 /* field-line CRLF ... CRLF, from *sp. Returns 1 with *sp past the final
  * CRLF, `need`, or -error. Bytes from `lo` on may be read. The array and
- * its count stay in registers until the end. */
+ * its count stay in registers until the end. Lines whole in the 64-byte
+ * block take line_fast, the others line_slow: against line_slow for every
+ * line (its two searches one after the other), 11% less time on a curl
+ * GET, 8% on a form POST, 3% on a browser GET (same run, AVX2). */
 static int fields(struct rg__parser *p, struct rg_arena *arena,
 		  struct rg__request *req, const char *lo, const char **sp,
 		  const char *end, int need)
@@ -423,74 +572,26 @@ static int fields(struct rg__parser *p, struct rg_arena *arena,
 	int r;
 	for (;;) {
 		line = s;
-		if (s == end)
-			goto need_more;
-		if (*s == '\r') {
-			if (s + 1 == end)
-				goto need_more;
-			if (s[1] != '\n')
-				goto line_ending;
-			line = s + 2;
-			r = 1;
-			goto out;
-		}
-		/* RFC 9112 5.2: obs-fold; before the first field, 2.2. */
-		if (*s == ' ' || *s == '\t') {
-			r = -RG__E_OBS_FOLD;
-			goto out;
-		}
-		if (UNLIKELY(nh == max)) {
-			r = -RG__E_TOO_MANY_HEADERS;
-			goto out;
-		}
-
-		const char *n = s;
-		s = next_stop(&b, false, s, lo, end);
-		if (s == end) {
-			p->skip = RG__C_TCHAR;
-			goto need_more;
-		}
-		if (UNLIKELY(*s != ':' || s == n)) {
-			/* '_' stops the name mask: step over it. */
-			while (*s == '_') {
-				p->under = true;
-				s = next_stop(&b, false, s + 1, lo, end);
-				if (s == end) {
-					p->skip = RG__C_TCHAR;
-					goto need_more;
-				}
+		const char *colon, *cr = NULL;
+		if (UNLIKELY(!line_fast(&b, line, end, &colon, &cr) ||
+			     nh == max)) {
+			/* The empty line that ends the head, here rather than
+			 * in line_slow: every head has one. */
+			if (end - line >= 2 && load16(line) == load16("\r\n")) {
+				line += 2;
+				r = 1;
+				goto out;
 			}
-			if (*s != ':' || s == n) {
-				r = stop_error(s, end, RG__E_HEADER_NAME, need);
+			r = line_slow(p, &b, lo, line, end, need, nh, &colon,
+				      &cr);
+			if (r != NAME_OK) {
+				if (r == 1)
+					line = colon;
 				goto out;
 			}
 		}
-		size_t nlen = (size_t)(s - n);
-
-		s++;
-		while (s < end && (*s == ' ' || *s == '\t'))
-			s++;
-		const char *v = s;
-		/* From the colon, not from v: OWS bytes are value bytes, and
-		 * the search then need not wait for the loop above. */
-		s = next_stop(&b, true, n + nlen, lo, end);
-		if (s == end) {
-			p->skip = RG__C_VALUE;
-			goto need_more;
-		}
-		if (*s != '\r') {
-			r = *s == '\n' ? -RG__E_LINE_ENDING
-				       : -RG__E_HEADER_VALUE;
-			goto out;
-		}
-		if (s + 1 == end)
-			goto need_more;
-		if (s[1] != '\n')
-			goto line_ending;
-		const char *ve = s;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		s += 2;
+		struct rg_str value = value_trim(colon + 1, cr);
+		s = cr + 2;
 
 		if (UNLIKELY(nh == p->cap)) {
 			hdr = fields_grow(p, arena, hdr);
@@ -500,25 +601,27 @@ static int fields(struct rg__parser *p, struct rg_arena *arena,
 			}
 			req->headers = hdr;
 		}
-		size_t vlen = (size_t)(ve - v);
-		hdr[nh] = (struct rg_header){{n, nlen}, {v, vlen}};
-		int id = known_id(n, nlen);
+		size_t nlen = (size_t)(colon - line);
+		hdr[nh] = (struct rg_header){{line, nlen}, value};
+		int id = known_id(line, nlen);
 		nh++;
 		if (id >= 0) {
 			if (req->known[id] < 0)
 				req->known[id] = (int16_t)(nh - 1);
-			if (id <= RG__H_EXPECT) {
-				r = rg__field_meaning(p, req, id, v, vlen);
-				if (r)
-					goto out;
-			}
+			r = 0;
+			if (id == RG__H_HOST)
+				r = rg__host_field(p, req, value.ptr, value.len,
+						   lo, end);
+			else if (id == RG__H_CONTENT_LENGTH)
+				r = rg__content_length(p, req, value.ptr,
+						       value.len);
+			else if (id <= RG__H_EXPECT)
+				r = rg__field_meaning(p, req, id, value.ptr,
+						      value.len, lo, end);
+			if (r)
+				goto out;
 		}
 	}
-need_more:
-	r = need;
-	goto out;
-line_ending:
-	r = -RG__E_LINE_ENDING;
 out:
 	req->nheaders = nh;
 	*sp = line;
@@ -712,7 +815,7 @@ int rg__parse_request(struct rg__parser *p, struct rg_arena *arena,
 		req->headers = rg_arena_realloc(
 		    arena, req->headers, p->cap * sizeof(*req->headers),
 		    req->nheaders * sizeof(*req->headers));
-	parser_reset(p);
+	rg__parser_reset(p);
 	return r;
 }
 

@@ -159,8 +159,30 @@ struct rg__parser {
 	bool under;		  /* a field name with '_' was seen */
 };
 
-void rg__parser_init(struct rg__parser *p,
-		     const struct rg__parse_limits *limits);
+/* Ready for the next request's head (the parser does it itself after
+ * each complete head). */
+static inline void rg__parser_reset(struct rg__parser *p)
+{
+	p->scanned = 0;
+	p->line = 0;
+	p->base = NULL;
+	p->cap = 0;
+	p->stage = 0; /* the request line */
+	p->hosts = 0;
+	p->te = 0;
+	p->conn = 0;
+	p->skip = 0;
+	p->under = false;
+	p->has_length = false;
+}
+
+/* Inline: it runs once a request, a dozen stores that need no call. */
+static inline void rg__parser_init(struct rg__parser *p,
+				   const struct rg__parse_limits *limits)
+{
+	p->limits = limits ? limits : &rg__default_limits;
+	rg__parser_reset(p);
+}
 
 /* Parses the request head at buf[0, len). `buf` always starts at the first
  * byte of the request; on each call it holds the bytes given before plus

@@ -50,27 +50,6 @@ bool rg__authority_ok(const char *s, size_t n, bool need_host, bool need_port)
 	return port <= 65535;
 }
 
-/* Content-Length = 1*DIGIT, at most 19 digits (below 2^64, so no overflow
- * check is needed); a list, a sign, a space inside: invalid. */
-static int content_length(struct rg__parser *p, struct rg__request *req,
-			  const char *v, size_t n)
-{
-	if (n == 0 || n > 19)
-		return -RG__E_CONTENT_LENGTH;
-	uint64_t len = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)v[i] - '0';
-		if (d > 9)
-			return -RG__E_CONTENT_LENGTH;
-		len = len * 10 + d;
-	}
-	if (p->has_length && len != req->content_length)
-		return -RG__E_CONTENT_LENGTH;
-	p->has_length = true;
-	req->content_length = len;
-	return 0;
-}
-
 /* token BWS "=" BWS ( token / quoted-string ), after a ';'. */
 static const char *parameter(const char *s, const char *e)
 {
@@ -170,23 +149,13 @@ static void connection_options(struct rg__parser *p, const char *s, size_t n)
 /* What a field with framing or connection meaning says, as it is parsed;
  * checks across fields wait for the end of the head (head_done). */
 int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
-		      const char *v, size_t n)
+		      const char *v, size_t n, const char *lo, const char *end)
 {
 	switch (id) {
 	case RG__H_HOST:
-		/* RFC 9112 3.2: one Host, with a valid value. Empty only
-		 * where the target has the authority (absolute- and
-		 * authority-form, which replace it): an http URI with an
-		 * empty host is invalid (RFC 9110 4.2.1). */
-		if (++p->hosts > 1)
-			return -RG__E_HOST_DUPLICATE;
-		if (!rg__authority_ok(v, n, !req->authority.ptr, false))
-			return n ? -RG__E_HOST_INVALID : -RG__E_HOST_EMPTY;
-		if (!req->authority.ptr)
-			req->authority = (struct rg_str){v, n};
-		return 0;
+		return rg__host_field(p, req, v, n, lo, end);
 	case RG__H_CONTENT_LENGTH:
-		return content_length(p, req, v, n);
+		return rg__content_length(p, req, v, n);
 	case RG__H_TRANSFER_ENCODING:
 		transfer_codings(p, v, n);
 		return 0;
@@ -209,7 +178,7 @@ int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
 
 /* Framing (RFC 9112 6.1-6.3), Host (3.2) and persistence (9.3), once the
  * head is complete. */
-int rg__head_done(struct rg__parser *p, struct rg__request *req)
+int rg__head_done_any(struct rg__parser *p, struct rg__request *req)
 {
 	if (p->te) {
 		if (req->version_minor == 0)

@@ -23,12 +23,31 @@ enum { CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2 };
 bool rg__authority_ok(const char *s, size_t n, bool need_host, bool need_port);
 
 /* What field `id` (<= RG__H_EXPECT) with value v[0, n) says, as it is
- * parsed: 0 or -error. Checks across fields wait for rg__head_done. */
+ * parsed: 0 or -error. Checks across fields wait for rg__head_done. Bytes
+ * [lo, end), around the value, may be read. */
 int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
-		      const char *v, size_t n);
+		      const char *v, size_t n, const char *lo, const char *end);
 
 /* Framing, Host and persistence once the head is complete: 0 or -error. */
-int rg__head_done(struct rg__parser *p, struct rg__request *req);
+int rg__head_done_any(struct rg__parser *p, struct rg__request *req);
+
+/* rg__head_done_any, the usual HTTP/1.1 head (one Host, no
+ * Transfer-Encoding, no "close") decided inline. */
+static inline int rg__head_done(struct rg__parser *p, struct rg__request *req)
+{
+	if (req->version_minor == 1 && p->hosts && !p->te &&
+	    !(p->conn & CONN_CLOSE)) {
+		if (p->has_length) {
+			uint64_t max = p->limits->max_body;
+			if (max && req->content_length > max)
+				return -RG__E_BODY_TOO_LARGE;
+			req->body = RG__BODY_LENGTH;
+		}
+		req->keep_alive = true;
+		return 0;
+	}
+	return rg__head_done_any(p, req);
+}
 
 static inline uint32_t load32(const char *s)
 {
@@ -78,6 +97,89 @@ static inline const char *skip_ows(const char *s, const char *end)
 	while (s < end && rg__is((unsigned char)*s, RG__C_OWS))
 		s++;
 	return s;
+}
+
+/* rg__authority_ok(v, n, need_host, false) for a Host value, the usual
+ * one (a reg-name, then perhaps ':' and at most five digits) with one SIMD
+ * lookup: 100 instructions fewer than the byte loop for "localhost:8080".
+ * Bytes [lo, end) may be read; anything else (an IP-literal, a
+ * pct-encoding, an error) goes to the byte loop. */
+static inline bool host_ok(const char *v, size_t n, bool need_host,
+			   const char *lo, const char *end)
+{
+#if defined(__x86_64__)
+	if (n <= 16 && rg__simd_level != RG__SIMD_SCALAR) {
+		/* The 16 bytes from v if they are there, else those ending
+		 * at v + n (if the buffer starts early enough). */
+		const char *q = NULL;
+		if (end - v >= 16)
+			q = v;
+		else if ((size_t)(v - lo) + n >= 16)
+			q = v + n - 16;
+		if (q) {
+			struct rg__host_masks m = rg__host_masks16(q);
+			unsigned k = (unsigned)(v - q);
+			unsigned i =
+			    (unsigned)__builtin_ctz((m.stop >> k) | 1u << n);
+			if (i == n) /* a reg-name alone */
+				return n || !need_host;
+			/* then ':' and a port: at most 5 digits, 65535 */
+			unsigned digits = (unsigned)n - i - 1;
+			if (v[i] == ':' && (i || !need_host) && digits <= 5 &&
+			    !((m.nondigit >> (k + i + 1)) &
+			      ((1u << digits) - 1)) &&
+			    (digits < 5 || memcmp(v + i + 1, "65535", 5) <= 0))
+				return true;
+		}
+	}
+#else
+	(void)lo;
+	(void)end;
+#endif
+	return rg__authority_ok(v, n, need_host, false);
+}
+
+/* rg__field_meaning for Host, which every HTTP/1.1 head has: inline, it
+ * saves a call and the registers the other fields' checks need (3% of a
+ * curl GET's parse). */
+static inline int rg__host_field(struct rg__parser *p, struct rg__request *req,
+				 const char *v, size_t n, const char *lo,
+				 const char *end)
+{
+	/* RFC 9112 3.2: one Host, with a valid value. Empty only where the
+	 * target has the authority (absolute- and authority-form, which
+	 * replace it): an http URI with an empty host is invalid (RFC 9110
+	 * 4.2.1). */
+	if (++p->hosts > 1)
+		return -RG__E_HOST_DUPLICATE;
+	if (!host_ok(v, n, !req->authority.ptr, lo, end))
+		return n ? -RG__E_HOST_INVALID : -RG__E_HOST_EMPTY;
+	if (!req->authority.ptr)
+		req->authority = (struct rg_str){v, n};
+	return 0;
+}
+
+/* Content-Length = 1*DIGIT, at most 19 digits (below 2^64, so no overflow
+ * check is needed); a list, a sign, a space inside: invalid. Inline, as
+ * Host: most bodies come with one (4% of a form POST's parse). */
+static inline int rg__content_length(struct rg__parser *p,
+				     struct rg__request *req, const char *v,
+				     size_t n)
+{
+	if (n == 0 || n > 19)
+		return -RG__E_CONTENT_LENGTH;
+	uint64_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)v[i] - '0';
+		if (d > 9)
+			return -RG__E_CONTENT_LENGTH;
+		len = len * 10 + d;
+	}
+	if (p->has_length && len != req->content_length)
+		return -RG__E_CONTENT_LENGTH;
+	p->has_length = true;
+	req->content_length = len;
+	return 0;
 }
 
 #endif /* RG_HTTP_PARSER_FIELDS_H */

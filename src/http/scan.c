@@ -335,6 +335,42 @@ classify64_sse42(const char *p)
 
 #endif /* __x86_64__ */
 
+#if defined(__x86_64__)
+/* Reg-name: the bytes outside it as six rectangles of (high nibble, low
+ * nibble), one bit each, as for tokens (a byte is outside when
+ * host_lo[low] & host_hi[high] is non-zero):
+ *   bit 0: high 0-1 and 8-f (CTLs, non-ASCII), any low
+ *   bit 1: high 2, low 0 2 3 5 f      (SP " # % /)
+ *   bit 2: high 3, low a c e f        (: < > ?)
+ *   bit 3: high 4 and 6, low 0        (@ `)
+ *   bit 4: high 5, low b-e            ([ \ ] ^)
+ *   bit 5: high 7, low b-d f          ({ | } DEL) */
+static const uint8_t host_lo[16] = {0x0b, 0x01, 0x03, 0x03, 0x01, 0x03,
+				    0x01, 0x01, 0x01, 0x01, 0x05, 0x31,
+				    0x35, 0x31, 0x15, 0x27};
+static const uint8_t host_hi[16] = {0x01, 0x01, 0x02, 0x04, 0x08, 0x10,
+				    0x08, 0x20, 0x01, 0x01, 0x01, 0x01,
+				    0x01, 0x01, 0x01, 0x01};
+
+__attribute__((target("sse4.2"))) struct rg__host_masks
+rg__host_masks16(const char *p)
+{
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i b = LOAD16(p);
+	__m128i x = _mm_and_si128(
+	    _mm_shuffle_epi8(LOAD16(host_lo), _mm_and_si128(b, nib)),
+	    _mm_shuffle_epi8(LOAD16(host_hi),
+			     _mm_and_si128(_mm_srli_epi16(b, 4), nib)));
+	__m128i in = _mm_cmpeq_epi8(x, _mm_setzero_si128());
+	/* b - '0' is a digit's value, 0-9, and anything else above 9. */
+	__m128i d = _mm_sub_epi8(b, _mm_set1_epi8('0'));
+	__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+	return (struct rg__host_masks){
+	    ~(unsigned)_mm_movemask_epi8(in) & 0xffff,
+	    ~(unsigned)_mm_movemask_epi8(digit) & 0xffff};
+}
+#endif
+
 static struct rg__masks classify_scalar(const char *p, size_t n)
 {
 	uint64_t tok = ~(uint64_t)0, val = ~(uint64_t)0;
@@ -358,13 +394,7 @@ struct rg__masks rg__classify64_any(const char *lo, const char *p,
 		struct rg__masks m = rg__simd_level == RG__SIMD_AVX2
 					 ? rg__classify64_avx2(q)
 					 : classify64_sse42(q);
-		if (n < 64) {
-			unsigned k = (unsigned)(p - q);
-			uint64_t past = ~(uint64_t)0 << n;
-			m.name = m.name >> k | past;
-			m.value = m.value >> k | past;
-		}
-		return m;
+		return n < 64 ? rg__masks_tail(m, (size_t)(p - q), n) : m;
 	}
 #endif
 	(void)lo;

@@ -1,7 +1,8 @@
 /* test_parser_scan.c: the byte-class table against the RFC grammar, and
- * every SIMD scanner against the scalar loop: the same answer for every
- * byte value at every position, with PROT_NONE pages on both sides of the
- * input so that a load outside [p, end) crashes. */
+ * every SIMD scanner (and the Host masks) against the scalar loop (the
+ * table): the same answer for every byte value at every position, with
+ * PROT_NONE pages on both sides of the input so that a load outside [p, end)
+ * crashes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -252,6 +253,39 @@ static void classify_avx2(void **state)
 	classify_level(RG__SIMD_AVX2);
 }
 
+/* The Host masks (SSE4.2 and AVX2 levels) against the table and DIGIT:
+ * every byte value at every position, the 16 bytes ending at the guard
+ * page. */
+static void host_masks(void **state)
+{
+	(void)state;
+#if defined(__x86_64__)
+	if (rg__simd_best() < RG__SIMD_SSE42)
+		skip();
+	char *p = area + 3 * page - 16;
+	for (int b = 0; b < 256; b++) {
+		for (size_t pos = 0; pos < 16; pos++) {
+			memset(p, 'a', 16);
+			p[pos] = (char)b;
+			struct rg__host_masks m = rg__host_masks16(p);
+			for (size_t i = 0; i < 16; i++) {
+				unsigned char c = (unsigned char)p[i];
+				bool stop = !rg__is(c, RG__C_REGNAME);
+				bool nondigit = c < '0' || c > '9';
+				if (((m.stop >> i) & 1) != stop ||
+				    ((m.nondigit >> i) & 1) != nondigit)
+					fail_msg("0x%02x at %zu, bit %zu", b,
+						 pos, i);
+			}
+			if (m.stop >> 16 || m.nondigit >> 16)
+				fail_msg("bits above 16 for 0x%02x", b);
+		}
+	}
+#else
+	skip();
+#endif
+}
+
 /* The inline dispatchers honour the selected level and the scalar switch. */
 static void level_selection(void **state)
 {
@@ -290,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(classify_scalar_masks),
 	    cmocka_unit_test(classify_sse42),
 	    cmocka_unit_test(classify_avx2),
+	    cmocka_unit_test(host_masks),
 	    cmocka_unit_test(level_selection),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
