@@ -151,11 +151,12 @@ static struct rg_request *request_new(struct rg__conn *c)
 		rg__log_no_memory(w, "a request arena: 503");
 		return NULL;
 	}
-	struct rg_request *r = rg_arena_calloc(a, 1, sizeof(*r));
+	struct rg_request *r = rg_arena_alloc(a, sizeof(*r));
 	if (!r) {
 		rg_arena_destroy(a);
 		return NULL;
 	}
+	memset(r, 0, RG__REQUEST_ZEROED);
 	r->conn = c;
 	r->arena = a;
 	r->resp_left = -1;

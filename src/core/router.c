@@ -300,6 +300,7 @@ int rg__router_match(const struct rg__router *r, struct rg_str method,
 	size_t first = first_segment(path);
 	m->handler = NULL;
 	m->data = NULL;
+	m->nparams = 0;
 	m->allow[0] = '\0';
 
 	for (size_t i = 0; i < r->n; i++) {
