@@ -30,14 +30,13 @@ and, when psycopg2 is imported, its wait callback, so that libpq's own
 socket waits on the loop too.
 """
 
-import _thread
 import importlib.util
 import select
 import selectors
 import sys
 import time
 
-from . import _local, _lock, _ringlet
+from . import _ringlet
 from . import select as _select
 from ._threads import run_in_thread
 
@@ -62,10 +61,6 @@ def patch():
     select.poll = _select.poll
     selectors.DefaultSelector = _select.DefaultSelector
     time.sleep = _ringlet.sleep
-    # Not _thread.get_ident: the import system's module locks go by it,
-    # and a greenlet importing a module that another left half imported
-    # would then wait for it on a thread's lock, stopping the worker.
-    _thread._local = _local.local
     _when_imported("threading", _threading_imported)
     # Patched when they are imported (at once if they are): an
     # application that never opens a socket does not pay for socket
@@ -97,7 +92,13 @@ def _socket_patch(socket, coop):
 
 # -- threads -----------------------------------------------------------------
 def _threading_imported(threading):
-    """What threading took from _thread when it was imported."""
+    """What threading took from _thread when it was imported. Only then:
+    a worker whose application never imports threading does not load
+    these (0.2 MB, weakref's included). _thread.get_ident stays as it is:
+    the import system's module locks go by it, and a greenlet importing a
+    module that another left half imported would then wait for it on a
+    thread's lock, stopping the worker."""
+    from . import _local, _lock
     threading.get_ident = _lock.get_ident
     threading.local = _local.local
     threading.Lock = threading._allocate_lock = _lock.Lock
