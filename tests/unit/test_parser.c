@@ -628,7 +628,7 @@ static const struct row rows[] = {
 	RG__E_HOST_INVALID, 400),
     BAD("Host with two ports", "GET /" H11 "Host: a:80:80\r\n\r\n",
 	RG__E_HOST_INVALID, 400),
-    BAD("Host with a space", "GET /" H11 "Host: a b:80\r\n\r\n",
+    BAD("Host with a space, then a port", "GET /" H11 "Host: a b:80\r\n\r\n",
 	RG__E_HOST_INVALID, 400),
     BAD("Host of 16 bytes, a bad one last",
 	"GET /" H11 "Host: abcdefghij.loca/\r\n\r\n", RG__E_HOST_INVALID, 400),
