@@ -570,9 +570,9 @@ int rg_server_run(struct rg_server *s)
 		 * in: otherwise those would start only after the last timer,
 		 * all in step again, and the handlers would keep waking in
 		 * one burst (10 ms sleeps at 256 connections: 17k req/s on
-		 * io_uring; 22k taking them in). Only the timers due now run here: those
-		 * that fall due meanwhile wait for the next turn, so the stop
-		 * and reopen checks above are never starved. */
+		 * io_uring; 22k taking them in). Only the timers due now run
+		 * here: those that fall due meanwhile wait for the next turn,
+		 * so the stop and reopen checks above are never starved. */
 		uint64_t due = w->timers.now;
 		while (rg__timers_run(&w->timers, due, TIMER_BATCH)) {
 			rg__conn_flush_all(w);

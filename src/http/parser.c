@@ -617,7 +617,7 @@ static int fields(struct rg__parser *p, struct rg_arena *arena,
 						       value.len);
 			else if (id <= RG__H_EXPECT)
 				r = rg__field_meaning(p, req, id, value.ptr,
-						      value.len, lo, end);
+						      value.len);
 			if (r)
 				goto out;
 		}

@@ -149,13 +149,9 @@ static void connection_options(struct rg__parser *p, const char *s, size_t n)
 /* What a field with framing or connection meaning says, as it is parsed;
  * checks across fields wait for the end of the head (head_done). */
 int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
-		      const char *v, size_t n, const char *lo, const char *end)
+		      const char *v, size_t n)
 {
 	switch (id) {
-	case RG__H_HOST:
-		return rg__host_field(p, req, v, n, lo, end);
-	case RG__H_CONTENT_LENGTH:
-		return rg__content_length(p, req, v, n);
 	case RG__H_TRANSFER_ENCODING:
 		transfer_codings(p, v, n);
 		return 0;
@@ -191,10 +187,9 @@ int rg__head_done_any(struct rg__parser *p, struct rg__request *req)
 			return -RG__E_TE_UNKNOWN;
 		req->body = RG__BODY_CHUNKED;
 	} else if (p->has_length) {
-		uint64_t max = p->limits->max_body;
-		if (max && req->content_length > max)
-			return -RG__E_BODY_TOO_LARGE;
-		req->body = RG__BODY_LENGTH;
+		int err = rg__length_body(p, req);
+		if (err)
+			return err;
 	}
 	if (req->version_minor == 1 && !p->hosts)
 		return -RG__E_HOST_MISSING;

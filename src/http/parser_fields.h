@@ -22,14 +22,26 @@ enum { CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2 };
 /* uri-host [":" port] (RFC 3986 3.2.2, 3.2.3); see parser_fields.c. */
 bool rg__authority_ok(const char *s, size_t n, bool need_host, bool need_port);
 
-/* What field `id` (<= RG__H_EXPECT) with value v[0, n) says, as it is
- * parsed: 0 or -error. Checks across fields wait for rg__head_done. Bytes
- * [lo, end), around the value, may be read. */
+/* What field `id` (<= RG__H_EXPECT; Host and Content-Length have their
+ * own, rg__host_field and rg__content_length, below) with value v[0, n)
+ * says, as it is parsed: 0 or -error. Checks across fields wait for
+ * rg__head_done. */
 int rg__field_meaning(struct rg__parser *p, struct rg__request *req, int id,
-		      const char *v, size_t n, const char *lo, const char *end);
+		      const char *v, size_t n);
 
 /* Framing, Host and persistence once the head is complete: 0 or -error. */
 int rg__head_done_any(struct rg__parser *p, struct rg__request *req);
+
+/* A Content-Length body, within the body limit: 0 or -error. */
+static inline int rg__length_body(struct rg__parser *p,
+				  struct rg__request *req)
+{
+	uint64_t max = p->limits->max_body;
+	if (max && req->content_length > max)
+		return -RG__E_BODY_TOO_LARGE;
+	req->body = RG__BODY_LENGTH;
+	return 0;
+}
 
 /* rg__head_done_any, the usual HTTP/1.1 head (one Host, no
  * Transfer-Encoding, no "close") decided inline. */
@@ -37,14 +49,9 @@ static inline int rg__head_done(struct rg__parser *p, struct rg__request *req)
 {
 	if (req->version_minor == 1 && p->hosts && !p->te &&
 	    !(p->conn & CONN_CLOSE)) {
-		if (p->has_length) {
-			uint64_t max = p->limits->max_body;
-			if (max && req->content_length > max)
-				return -RG__E_BODY_TOO_LARGE;
-			req->body = RG__BODY_LENGTH;
-		}
-		req->keep_alive = true;
-		return 0;
+		int err = p->has_length ? rg__length_body(p, req) : 0;
+		req->keep_alive = !err;
+		return err;
 	}
 	return rg__head_done_any(p, req);
 }
