@@ -50,8 +50,10 @@
 #   router         rg__router_match (src/core/router.c)
 #   coroutine      rg__request_start less rg__request_run: the stack, the
 #                  context, the switches in and out (rg__coro_start,
-#                  rg__coro_resume, rg__coro_ctx_switch)
-#   handler        rg__request_run: app_plaintext, rg__request_finish
+#                  rg__coro_resume, rg__coro_ctx_switch); none for the
+#                  demo's /plaintext, routed inline (rg_route_inline)
+#   handler        rg__request_run, or rg__request_inline (the same on the
+#                  loop's stack): app_plaintext, rg__request_finish
 #   response       rg_respond (src/core/request.c): rg__request_head,
 #    writer        rg__response_head_size, rg__response_simple
 #                  (src/http/response.c), rg__conn_reserve
@@ -60,7 +62,8 @@
 #   timers         rg__timers_run, conn_timer, rg__timer_add, _del
 #   clocks         worker_tick, rg__clock_ns (clock_gettime, time: vDSO)
 #   memory         rg_arena_*, rg_slab_*, rg_pool_*, wherever called
-# A function inlined away (not in the profile) shows as "-".
+# A stage none of whose functions is in the profile (inlined away, or
+# never called) shows as "-".
 #
 # Syscalls (SYSCALLS=1): the same client runs again against each server
 # outside valgrind, under `strace -c -f -p PID` on the measured process,
@@ -305,7 +308,7 @@ STAGES=(
 	"parser (rg__parse_request)|rg__parse_request"
 	"router (rg__router_match)|rg__router_match"
 	"coroutine (start, switches)|rg__request_start -rg__request_run"
-	"handler (rg__request_run)|rg__request_run"
+	"handler (rg__request_run, _inline)|rg__request_run rg__request_inline"
 	"response writer (rg_respond)|rg_respond"
 	"flush/send (rg__conn_flush_all)|rg__conn_flush_all"
 	"send completion (on_send)|on_send"
@@ -536,7 +539,8 @@ write_markdown() {
 			printf 'response writer; memory is counted wherever it is called. So '
 			printf 'shares do not add up to 100%%. The functions of each stage are '
 			printf 'in bench/instructions.sh and instructions-stages.tsv; "-": '
-			printf 'inlined away.\n\n'
+			printf 'none in the profile (inlined away, or not called: /plaintext '
+			printf 'is routed inline, without a coroutine).\n\n'
 			awk -F'\t' -v streams="$STREAMS" -v pl="$PIPELINE" -v tf="$RAW/instructions.tsv" '
 				BEGIN { while ((getline l < tf) > 0) { split(l, a, "\t"); if (a[1] == "ringlet") tot[a[2]] = a[9] } }
 				NR > 1 { p[$2, $1] = $6; sh[$2, $1] = $7; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } }

@@ -400,6 +400,18 @@ struct rg_server *rg_server_create(const struct rg_server_config *config);
 int rg_route(struct rg_server *server, const char *method, const char *pattern,
 	     rg_handler *handler, void *data);
 
+/* The same for a handler that never waits, so that it runs on the
+ * worker's own stack without a coroutine: about 180 instructions less a
+ * request (7% of a pipelined one). A request whose body has not all
+ * arrived still gets a coroutine, so rg_body_read works as usual. On the
+ * worker's stack, a call that would suspend (rg_sleep, the socket calls,
+ * rg_fd_wait, rg_stream_file, a response or stream write larger than the
+ * room left in the output buffer, which is at least 8 KiB when the
+ * handler starts) returns -EWOULDBLOCK instead, and the error log names
+ * the route; a handler that has not responded then is answered 500. */
+int rg_route_inline(struct rg_server *server, const char *method,
+		    const char *pattern, rg_handler *handler, void *data);
+
 /* A listening TCP socket on numeric `host` ("0.0.0.0", "::1") and `port`
  * (0 = any), close-on-exec and non-blocking, with SO_REUSEADDR, with
  * SO_REUSEPORT if `reuse_port`, IPv6 sockets IPv6-only (so "0.0.0.0" and

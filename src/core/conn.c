@@ -86,8 +86,10 @@ int rg__conn_reserve(struct rg__conn *c, size_t n)
 			return -ENOMEM;
 		if (RG__OUT_SIZE - c->out_len >= n)
 			return 0;
-		if (!c->req || !c->req->coro_ok)
+		if (!c->req)
 			return -ENOSPC;
+		if (!c->req->coro_ok)
+			return rg__request_no_wait(c->req);
 		conn_send(c);
 		int err = rg__request_suspend(c->req, RG__WAIT_OUTPUT);
 		if (err < 0)
@@ -302,13 +304,20 @@ static void dispatch(struct rg__conn *c, struct rg_request *r)
 				"keeps them",
 				h->dropped, (int)h->dropped_name.len,
 				h->dropped_name.ptr);
-	int st =
-	    rg__router_match(&w->server->router, h->method, h->method_id,
-			     h->path, &r->route);
+	int st = rg__router_match(&w->server->router, h->method, h->method_id,
+				  h->path, &r->route);
 	if (st != 200 || !r->route.handler) {
 		respond_self(c, st, r->route.allow[0] ? r->route.allow : NULL,
 			     false);
 		r->resp = RG__RESP_DONE;
+		return;
+	}
+	/* Inline unless it would wait for its body straight away. */
+	if (r->route.run_inline &&
+	    (r->body_done ||
+	     (h->body == RG__BODY_LENGTH && c->in->bytes >= r->body_left))) {
+		r->coro_ok = false;
+		rg__request_inline(r);
 		return;
 	}
 	r->coro_ok = true;
@@ -631,8 +640,10 @@ int rg__conn_wait_writable(struct rg__conn *c)
 {
 	if (c->flags & RG__C_CLOSING)
 		return -ECONNRESET;
-	if (!c->req || !c->req->coro_ok || c->tx.kind != RG__IO_NONE)
+	if (!c->req || c->tx.kind != RG__IO_NONE)
 		return -EINVAL;
+	if (!c->req->coro_ok)
+		return rg__request_no_wait(c->req);
 	if (rg__io_poll(c->w->io, &c->tx, c->fd, POLLOUT, on_writable) < 0) {
 		rg__conn_close(c);
 		return -ECONNRESET;

@@ -26,6 +26,31 @@ int rg__request_start(struct rg_request *req)
 	return err;
 }
 
+void rg__request_inline(struct rg_request *req)
+{
+	struct rg_request *outer = running;
+	running = req;
+	rg__request_run(req);
+	running = outer;
+}
+
+int rg__request_no_wait(struct rg_request *req)
+{
+	if (!req->wait_refused) {
+		req->wait_refused = true;
+		struct rg_str m = req->head.method, p = req->head.path;
+		rg__log_limited(req->conn->w, RG__LOG_EV_INLINE, RG_LOG_ERROR,
+				"%.*s %.*s: its handler, routed inline "
+				"(rg_route_inline), would have had to wait: "
+				"%s",
+				(int)m.len, m.ptr, (int)p.len, p.ptr,
+				req->resp == RG__RESP_NONE
+				    ? "answered 500 unless it responds"
+				    : "its response cut short");
+	}
+	return -EWOULDBLOCK;
+}
+
 void rg__request_resume(struct rg_request *req)
 {
 	const struct rg_runner *ru = &req->conn->w->runner;
@@ -39,6 +64,8 @@ int rg__request_suspend(struct rg_request *req, enum rg__wait why)
 {
 	struct rg__conn *c = req->conn;
 	const struct rg_runner *ru = &c->w->runner;
+	if (!req->coro_ok)
+		return rg__request_no_wait(req);
 	req->wait = (uint8_t)why;
 	req->wait_res = 0;
 	req->task = ru->self(ru->ctx);
@@ -59,6 +86,10 @@ void rg__request_run(void *arg)
 
 int rg__request_finish(struct rg_request *req)
 {
+	if (req->resp == RG__RESP_NONE && req->wait_refused) {
+		req->resp_nheaders = 0; /* the handler's, for its answer */
+		return rg_respond(req, 500, NULL, NULL, 0);
+	}
 	if (req->resp == RG__RESP_NONE)
 		return rg_respond(req, 204, NULL, NULL, 0);
 	if (req->resp == RG__RESP_STREAM)
@@ -255,7 +286,8 @@ int rg_reason_set(struct rg_request *req, const char *reason)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)reason[i];
 		if (ch < 0x20 ? ch != '\t' : ch == 0x7f)
-			return -EINVAL; /* RFC 9112 4: HTAB, SP, VCHAR, obs-text */
+			return -EINVAL; /* RFC 9112 4: HTAB, SP, VCHAR, obs-text
+					 */
 	}
 	char *r = rg_arena_memdup(req->arena, reason, n);
 	if (!r)
@@ -311,6 +343,10 @@ static int write_head(struct rg_request *req, struct rg__response_head *h)
 
 static int resp_failed(struct rg_request *req, int err)
 {
+	/* An inline handler's response that did not fit, before anything
+	 * was written: the handler may answer otherwise (or gets a 500). */
+	if (err == -EWOULDBLOCK && req->resp == RG__RESP_NONE)
+		return err;
 	req->resp = RG__RESP_DONE;
 	req->conn->flags |= RG__C_LAST;
 	return err;
@@ -364,6 +400,10 @@ int rg_respond(struct rg_request *req, int status, const char *type,
 		req->body_sent = has_body(&h) ? n : 0;
 		return 0;
 	}
+	/* Larger than the room left: written piece by piece, suspending,
+	 * which an inline handler cannot (so it writes nothing). */
+	if (!req->coro_ok)
+		return rg__request_no_wait(req);
 	res = write_head(req, &h);
 	if (res < 0)
 		return resp_failed(req, res);

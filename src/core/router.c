@@ -31,6 +31,7 @@ struct rg__route {
 			   matching the asterisk-form target (OPTIONS *) */
 	rg_handler *handler;
 	void *data;
+	bool run_inline;
 };
 
 void rg__router_init(struct rg__router *r)
@@ -94,7 +95,8 @@ static int compile(struct rg__route_seg *segs, unsigned nsegs, char *text)
 }
 
 int rg__router_add(struct rg__router *r, const char *method,
-		   const char *pattern, rg_handler *handler, void *data)
+		   const char *pattern, rg_handler *handler, void *data,
+		   bool run_inline)
 {
 	bool asterisk = pattern && !strcmp(pattern, "*");
 	if (!handler || !pattern || (pattern[0] != '/' && !asterisk) ||
@@ -110,7 +112,8 @@ int rg__router_add(struct rg__router *r, const char *method,
 			       .first_len = SIZE_MAX,
 			       .nsegs = nsegs,
 			       .handler = handler,
-			       .data = data};
+			       .data = data,
+			       .run_inline = run_inline};
 	rt.segs = malloc(nsegs * sizeof(*rt.segs) + plen + mlen + 1);
 	if (!rt.segs)
 		return -ENOMEM;
@@ -287,6 +290,7 @@ static int found(const struct rg__route *rt, struct rg__route_match *m)
 {
 	m->handler = rt->handler;
 	m->data = rt->data;
+	m->run_inline = rt->run_inline;
 	return 200;
 }
 

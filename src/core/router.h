@@ -17,6 +17,7 @@ struct rg__route_param {
 struct rg__route_match {
 	rg_handler *handler; /* on 200 */
 	void *data;
+	bool run_inline;  /* routed with rg_route_inline */
 	unsigned nparams; /* on 200: params[0, nparams) in pattern order */
 	struct rg__route_param params[RG__MAX_PARAMS];
 	char allow[96]; /* on 405: "GET, HEAD, POST", NUL-terminated; methods
@@ -46,9 +47,11 @@ void rg__router_free(struct rg__router *r);
  * copied. Routes are tried in the order they were added; the first match
  * wins. Returns 0; -EINVAL for a NULL handler, a method that is not a
  * token, or a bad pattern (no leading '/', ":" without a name, "*" not
- * last, a name used twice, more than RG__MAX_PARAMS parameters); -ENOMEM. */
+ * last, a name used twice, more than RG__MAX_PARAMS parameters); -ENOMEM.
+ * `run_inline`: the handler runs without a coroutine (rg_route_inline). */
 int rg__router_add(struct rg__router *r, const char *method,
-		   const char *pattern, rg_handler *handler, void *data);
+		   const char *pattern, rg_handler *handler, void *data,
+		   bool run_inline);
 
 /* Matches the raw request path (not percent-decoded, so "/a%2Fb" is one
  * segment) and method. "/a" and "/a/" are different paths; a "*" after

@@ -98,7 +98,14 @@ struct rg_server *rg_server_create(const struct rg_server_config *config)
 int rg_route(struct rg_server *s, const char *method, const char *pattern,
 	     rg_handler *handler, void *data)
 {
-	return rg__router_add(&s->router, method, pattern, handler, data);
+	return rg__router_add(&s->router, method, pattern, handler, data,
+			      false);
+}
+
+int rg_route_inline(struct rg_server *s, const char *method,
+		    const char *pattern, rg_handler *handler, void *data)
+{
+	return rg__router_add(&s->router, method, pattern, handler, data, true);
 }
 
 int rg_listen(const char *host, uint16_t port, int backlog, bool reuse_port)

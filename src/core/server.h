@@ -130,8 +130,9 @@ struct rg__waiter {
 struct rg_request {
 	struct rg__conn *conn;
 	struct rg_arena *arena;
-	void *task;   /* the runner's, while its handler is suspended */
-	bool coro_ok; /* its handler runs on a task that can suspend */
+	void *task;	   /* the runner's, while its handler is suspended */
+	bool coro_ok;	   /* its handler runs on a task that can suspend */
+	bool wait_refused; /* rg__request_no_wait: 500 if it did not answer */
 	struct rg__parser parser;
 	struct rg__request head;
 	/* The client a trusted proxy's forwarding header named; family 0:
@@ -191,6 +192,7 @@ enum rg__log_event {
 	RG__LOG_EV_ACCESS_LOG, /* access log write failed, lines dropped */
 	RG__LOG_EV_UNDERSCORE, /* header fields with '_' dropped (debug) */
 	RG__LOG_EV_PROXY,      /* a connection without a valid PROXY header */
+	RG__LOG_EV_INLINE,     /* an inline handler would have waited */
 	RG__LOG_EVENTS
 };
 
@@ -337,6 +339,13 @@ struct rg__response_head rg__request_head(struct rg_request *req, int status,
 					  const char *type);
 /* Starts the request's handler: 0, or -errno (no task could be had). */
 int rg__request_start(struct rg_request *req);
+/* Runs the handler of a route of rg_route_inline at once, on the loop's
+ * stack (req->coro_ok false). */
+void rg__request_inline(struct rg_request *req);
+/* What a call that would suspend the inline handler of `req` gets: the
+ * refusal logged (rate-limited) and remembered, so that the request is
+ * answered 500 if its handler ends without responding. -EWOULDBLOCK. */
+int rg__request_no_wait(struct rg_request *req);
 /* Continues its suspended handler until it suspends again or returns. */
 void rg__request_resume(struct rg_request *req);
 int rg__request_finish(struct rg_request *req);

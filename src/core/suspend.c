@@ -58,13 +58,17 @@ void rg__suspend_cancel(struct rg_request *req)
 	wake(wt, -ECANCELED);
 }
 
-/* The running request's waiter, set up: NULL outside a handler. */
-static struct rg__waiter *waiter_init(uint32_t timeout_ms, rg__timer_fn *fire)
+/* The running request's waiter, set up in *out: 0; -EPERM outside a
+ * handler, -EWOULDBLOCK in one that cannot wait (rg_route_inline). */
+static int waiter_init(struct rg__waiter **out, uint32_t timeout_ms,
+		       rg__timer_fn *fire)
 {
 	struct rg_request *req = rg__request_current();
 	if (!req)
-		return NULL;
-	struct rg__waiter *wt = &req->wait_on;
+		return -EPERM;
+	if (!req->coro_ok)
+		return rg__request_no_wait(req);
+	struct rg__waiter *wt = *out = &req->wait_on;
 	memset(wt, 0, sizeof(*wt));
 	wt->req = req;
 	wt->w = req->conn->w;
@@ -73,7 +77,7 @@ static struct rg__waiter *waiter_init(uint32_t timeout_ms, rg__timer_fn *fire)
 	if (timeout_ms)
 		rg__timer_add(&wt->w->timers, &wt->timer,
 			      wt->w->timers.now + timeout_ms);
-	return wt;
+	return 0;
 }
 
 /* Suspends until the started operation (err == 0) completes. */
@@ -89,9 +93,10 @@ static int waiter_wait(struct rg__waiter *wt, int err)
 
 int rg_sleep(uint32_t ms)
 {
-	struct rg__waiter *wt = waiter_init(ms ? ms : 1, on_sleep);
-	if (!wt)
-		return -EPERM;
+	struct rg__waiter *wt;
+	int err = waiter_init(&wt, ms ? ms : 1, on_sleep);
+	if (err < 0)
+		return err;
 	return rg__request_suspend(wt->req, RG__WAIT_OTHER);
 }
 
@@ -101,14 +106,14 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 	socklen_t len;
 	if (rg__sockaddr(ip, port, &ss, &len) < 0)
 		return -EINVAL;
-	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
-	if (!wt)
-		return -EPERM;
+	struct rg__waiter *wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
 	wt->addr = ss; /* read when the loop submits: not on this stack */
-	int err, fd = socket(ss.ss_family,
-			     SOCK_STREAM | SOCK_CLOEXEC |
-				 rg__io_socket_flags(wt->w->io),
-			     0);
+	int fd = socket(
+	    ss.ss_family,
+	    SOCK_STREAM | SOCK_CLOEXEC | rg__io_socket_flags(wt->w->io), 0);
 	if (fd < 0) {
 		err = -errno;
 		wt->req->waiter = NULL;
@@ -129,9 +134,10 @@ int rg_tcp_connect(const char *ip, uint16_t port, uint32_t timeout_ms)
 
 long rg_sock_read(int sock, void *buf, size_t n, uint32_t timeout_ms)
 {
-	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
-	if (!wt)
-		return -EPERM;
+	struct rg__waiter *wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	return waiter_wait(wt, rg__io_read(wt->w->io, &wt->op, sock, buf,
@@ -142,9 +148,10 @@ long rg_sock_write(int sock, const void *buf, size_t n, uint32_t timeout_ms)
 {
 	if (n > INT32_MAX)
 		return -EMSGSIZE;
-	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
-	if (!wt)
-		return -EPERM;
+	struct rg__waiter *wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
 	return waiter_wait(wt, rg__io_send(wt->w->io, &wt->op, sock, buf,
 					   (uint32_t)n, on_done));
 }
@@ -163,9 +170,10 @@ int rg_fd_wait(int fd, short events, uint32_t timeout_ms)
 {
 	if (events != POLLIN && events != POLLOUT)
 		return -EINVAL;
-	struct rg__waiter *wt = waiter_init(timeout_ms, on_timeout);
-	if (!wt)
-		return -EPERM;
+	struct rg__waiter *wt;
+	int err = waiter_init(&wt, timeout_ms, on_timeout);
+	if (err < 0)
+		return err;
 	return waiter_wait(
 	    wt, rg__io_poll(wt->w->io, &wt->op, fd, events, on_done));
 }

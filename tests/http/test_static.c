@@ -231,6 +231,21 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
+/* The count once the closes of earlier tests' connections have landed
+ * (io_uring closes asynchronously): the same twice 20 ms apart. */
+static int settled_fds(pid_t pid)
+{
+	int n = count_fds(pid);
+	for (int i = 0; i < 100; i++) {
+		sleep_ms(20);
+		int m = count_fds(pid);
+		if (m == n)
+			break;
+		n = m;
+	}
+	return n;
+}
+
 /* A connection whose receive buffer is tiny, so that the server's sends
  * soon meet a full socket. */
 static void conn_open_small(struct fixture *f, struct http_conn *c)
@@ -989,7 +1004,7 @@ static void test_fds_cached(void **state)
 	struct fixture *f = fixture_get(state);
 	make_many();
 	pid_t w = worker_of(f->srv.pid);
-	int before = count_fds(w);
+	int before = settled_fds(w);
 	churn(f);
 	int after = count_fds(w);
 	/* 64 entries of at most three files each. */
@@ -1005,7 +1020,7 @@ static void test_fds_uncached(void **state)
 	struct fixture *f = fixture_get(state);
 	make_many();
 	pid_t w = worker_of(f->srv.pid);
-	int before = count_fds(w);
+	int before = settled_fds(w);
 	churn(f);
 	/* The last connections' closes may still be in flight (io_uring
 	 * closes asynchronously): wait for them, a little. */

@@ -74,9 +74,9 @@ static void handler_b(struct rg_request *req, void *data)
 static void add(struct fixture *f, const char *method, const char *pattern,
 		int tag)
 {
-	assert_int_equal(
-	    rg__router_add(&f->router, method, pattern, handler_a, TAG(tag)),
-	    0);
+	assert_int_equal(rg__router_add(&f->router, method, pattern, handler_a,
+					TAG(tag), false),
+			 0);
 }
 
 /* Matches `path` (placed so that its last byte is the last readable one)
@@ -156,15 +156,20 @@ static void literals(void **state)
 	}
 }
 
+/* And whether it runs inline (rg_route_inline). */
 static void handler_and_data_are_returned(void **state)
 {
 	struct fixture *f = *state;
 	int x;
-	assert_int_equal(rg__router_add(&f->router, "GET", "/b", handler_b, &x),
-			 0);
+	assert_int_equal(
+	    rg__router_add(&f->router, "GET", "/b", handler_b, &x, true), 0);
 	assert_int_equal(match(f, "GET", "/b"), 200);
 	assert_ptr_equal(f->m.handler, handler_b);
 	assert_ptr_equal(f->m.data, &x);
+	assert_true(f->m.run_inline);
+	add(f, "GET", "/a", 1); /* a route of rg_route runs on a coroutine */
+	assert_int_equal(match(f, "GET", "/a"), 200);
+	assert_false(f->m.run_inline);
 }
 
 static void one_param(void **state)
@@ -616,21 +621,23 @@ static void invalid_patterns(void **state)
 	    "/:a/:b/:c/:d/:e/:f/:g/:h/*",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc =
-		    rg__router_add(&f->router, "GET", bad[i], handler_a, NULL);
+		int rc = rg__router_add(&f->router, "GET", bad[i], handler_a,
+					NULL, false);
 		if (rc != -EINVAL)
 			fail_msg("pattern \"%s\": %d, want -EINVAL", bad[i],
 				 rc);
 	}
 	assert_int_equal(
-	    rg__router_add(&f->router, "GET", NULL, handler_a, NULL), -EINVAL);
-	assert_int_equal(rg__router_add(&f->router, "GET", "/ok", NULL, NULL),
-			 -EINVAL);
+	    rg__router_add(&f->router, "GET", NULL, handler_a, NULL, false),
+	    -EINVAL);
+	assert_int_equal(
+	    rg__router_add(&f->router, "GET", "/ok", NULL, NULL, false),
+	    -EINVAL);
 	const char *bad_methods[] = {"", "GE T", "GET\r\n", "GET/", "G(ET)"};
 	for (size_t i = 0; i < sizeof(bad_methods) / sizeof(bad_methods[0]);
 	     i++)
 		assert_int_equal(rg__router_add(&f->router, bad_methods[i],
-						"/ok", handler_a, NULL),
+						"/ok", handler_a, NULL, false),
 				 -EINVAL);
 
 	/* Nothing was added. */
