@@ -283,11 +283,11 @@ int rg_reason_set(struct rg_request *req, const char *reason)
 	size_t n = strlen(reason);
 	if (!n || n > 256)
 		return -EINVAL;
+	/* RFC 9112 4: HTAB, SP, VCHAR, obs-text. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)reason[i];
 		if (ch < 0x20 ? ch != '\t' : ch == 0x7f)
-			return -EINVAL; /* RFC 9112 4: HTAB, SP, VCHAR, obs-text
-					 */
+			return -EINVAL;
 	}
 	char *r = rg_arena_memdup(req->arena, reason, n);
 	if (!r)
